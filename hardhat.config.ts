@@ -2,6 +2,7 @@ import { subtask } from 'hardhat/config';
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from 'hardhat/builtin-tasks/task-names';
 import type { HardhatUserConfig } from 'hardhat/config';
 import '@nomicfoundation/hardhat-toolbox';
+import solcPackage from 'solc/package.json';
 
 /** The one Solidity compiler version, pinned in package.json as the `solc` npm package. */
 export const SOLC_VERSION = '0.8.30';
@@ -12,7 +13,7 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   if (args.solcVersion !== SOLC_VERSION) return runSuper();
   return {
     version: SOLC_VERSION,
-    longVersion: require('solc/package.json').version as string,
+    longVersion: solcPackage.version,
     compilerPath: require.resolve('solc/soljson.js'),
     isSolcJs: true,
   };

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import hre from 'hardhat';
 import { SOLC_SETTINGS } from '../hardhat.config';
-import type { HealthRecordAccessControl } from '../libs/chain/src/typechain';
+import { consentDomain, consentTypedData, type HealthRecordAccessControl } from '../libs/chain/src';
 import type { Signer, TransactionResponse } from 'ethers';
 
 const { ethers } = hre;
@@ -29,6 +29,8 @@ interface Row {
 }
 
 const category = (name: string) => ethers.id(name);
+const sign = (signer: Signer, data: ReturnType<typeof consentTypedData>) =>
+  signer.signTypedData(data.domain, data.types, data.message);
 
 async function gasOf(tx: Promise<TransactionResponse>): Promise<bigint> {
   const receipt = await (await tx).wait();
@@ -93,12 +95,7 @@ async function measureOurs(admin: Signer, patients: Signer[], providers: Signer[
   );
 
   // Relayed grant, first use of the patient's nonce.
-  const domain = {
-    name: 'HealthRecordAccessControl',
-    version: '2',
-    chainId: (await ethers.provider.getNetwork()).chainId,
-    verifyingContract: await contract.getAddress(),
-  };
+  const domain = consentDomain((await ethers.provider.getNetwork()).chainId, await contract.getAddress());
   const deadline = (await now()) + DAY;
   const grantValue = {
     patient: await patientB.getAddress(),
@@ -108,20 +105,7 @@ async function measureOurs(admin: Signer, patients: Signer[], providers: Signer[
     nonce: 0n,
     deadline,
   };
-  const grantSig = await patientB.signTypedData(
-    domain,
-    {
-      Grant: [
-        { name: 'patient', type: 'address' },
-        { name: 'provider', type: 'address' },
-        { name: 'category', type: 'bytes32' },
-        { name: 'expiresAt', type: 'uint64' },
-        { name: 'nonce', type: 'uint256' },
-        { name: 'deadline', type: 'uint256' },
-      ],
-    },
-    grantValue,
-  );
+  const grantSig = await sign(patientB, consentTypedData('Grant', domain, grantValue));
   const grantWithSig = await gasOf(
     contract
       .connect(admin)
@@ -144,23 +128,7 @@ async function measureOurs(admin: Signer, patients: Signer[], providers: Signer[
     })),
   );
   const batchValue = { patient: await patientC.getAddress(), items, nonce: 0n, deadline };
-  const batchSig = await patientC.signTypedData(
-    domain,
-    {
-      GrantBatch: [
-        { name: 'patient', type: 'address' },
-        { name: 'items', type: 'GrantItem[]' },
-        { name: 'nonce', type: 'uint256' },
-        { name: 'deadline', type: 'uint256' },
-      ],
-      GrantItem: [
-        { name: 'provider', type: 'address' },
-        { name: 'category', type: 'bytes32' },
-        { name: 'expiresAt', type: 'uint64' },
-      ],
-    },
-    batchValue,
-  );
+  const batchSig = await sign(patientC, consentTypedData('GrantBatch', domain, batchValue));
   const batch = await gasOf(
     contract.connect(admin).grantAccessBatchWithSig(batchValue.patient, items, deadline, batchSig),
   );

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
@@ -42,7 +41,8 @@ contract HealthRecordAccessControl is AccessControlDefaultAdminRules, Pausable, 
         keccak256("GrantItem(address provider,bytes32 category,uint64 expiresAt)");
     bytes32 public constant GRANT_BATCH_TYPEHASH =
         keccak256(
-            "GrantBatch(address patient,GrantItem[] items,uint256 nonce,uint256 deadline)GrantItem(address provider,bytes32 category,uint64 expiresAt)"
+            "GrantBatch(address patient,GrantItem[] items,uint256 nonce,uint256 deadline)"
+            "GrantItem(address provider,bytes32 category,uint64 expiresAt)"
         );
     bytes32 public constant REVOKE_TYPEHASH =
         keccak256("Revoke(address patient,address provider,bytes32 category,uint256 nonce,uint256 deadline)");
@@ -52,6 +52,8 @@ contract HealthRecordAccessControl is AccessControlDefaultAdminRules, Pausable, 
         );
 
     /// @notice One grant in a batch signed by a patient.
+    /// @dev Field order is the EIP-712 `GrantItem` type's; the struct only lives in calldata.
+    // solhint-disable-next-line gas-struct-packing
     struct GrantItem {
         address provider;
         bytes32 category;

@@ -1,0 +1,4 @@
+export * from './categories';
+export * from './typed-data';
+export type { HealthRecordAccessControl } from './typechain';
+export { HealthRecordAccessControl__factory } from './typechain';
