@@ -34,6 +34,9 @@ export default tseslint.config(
   },
   {
     files: ['**/*.ts'],
+    // Nest injects constructor parameters by their emitted type metadata: a type-only import would
+    // erase the class, so the type-imports rule must know decorators emit metadata.
+    languageOptions: { parserOptions: { emitDecoratorMetadata: true, experimentalDecorators: true } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': [

@@ -1,0 +1,66 @@
+import { provideHttpClient } from '@angular/common/http';
+import { provideHttpClientTesting } from '@angular/common/http/testing';
+import { reflectComponentType, type Type } from '@angular/core';
+import { TestBed } from '@angular/core/testing';
+import { provideRouter, type Route } from '@angular/router';
+import { RouterTestingHarness } from '@angular/router/testing';
+
+import { routes } from './app.routes';
+
+describe('app routes', () => {
+  it('loads every page lazily (loadComponent, never an eager component)', () => {
+    expect(routes.length).toBeGreaterThan(0);
+    for (const route of routes) {
+      expect(route.component, `route "${route.path}"`).toBeUndefined();
+      expect(typeof route.loadComponent, `route "${route.path}"`).toBe('function');
+    }
+  });
+
+  it('has a page for home, each role, and a catch-all', () => {
+    expect(routes.map((r) => r.path)).toEqual(['', 'patient', 'provider', 'compliance', 'admin', '**']);
+  });
+
+  it('gives every page a document title', () => {
+    for (const route of routes) {
+      expect(route.title, `route "${route.path}"`).toMatch(/Custos$/);
+    }
+  });
+
+  describe('navigating', () => {
+    beforeEach(() => {
+      TestBed.configureTestingModule({
+        providers: [provideRouter(routes), provideHttpClient(), provideHttpClientTesting()],
+      });
+    });
+
+    const pages: ReadonlyArray<[url: string, heading: string, text: RegExp]> = [
+      ['/patient', 'Patient', /patient view is coming/],
+      ['/provider', 'Provider', /provider view is coming/],
+      ['/compliance', 'Compliance', /compliance view is coming/],
+      ['/admin', 'Administration', /administration view is coming/],
+      ['/no/such/page', 'Page not found', /no page at this address/],
+    ];
+
+    for (const [url, heading, text] of pages) {
+      it(`${url} shows the "${heading}" page`, async () => {
+        const harness = await RouterTestingHarness.create(url);
+        const root = harness.routeNativeElement as HTMLElement;
+        expect(root.querySelector('h1')?.textContent).toBe(heading);
+        expect(root.textContent).toMatch(text);
+      });
+    }
+
+    it('home explains what Custos is', async () => {
+      const harness = await RouterTestingHarness.create('/');
+      const text = (harness.routeNativeElement as HTMLElement).textContent ?? '';
+      expect(text).toContain('Custos lets you decide who can see your health records');
+    });
+
+    it('resolves each lazy route to a standalone component', async () => {
+      for (const route of routes as Route[]) {
+        const loaded = (await route.loadComponent?.()) as Type<unknown>;
+        expect(reflectComponentType(loaded)?.isStandalone, `route "${route.path}"`).toBe(true);
+      }
+    });
+  });
+});
