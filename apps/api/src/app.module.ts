@@ -1,0 +1,29 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { ConfigModule } from './config/config.module';
+import type { AppConfig } from './config/config.schema';
+import { HealthModule } from './health/health.module';
+import { SecurityModule } from './security/security.module';
+import { WebAppModule } from './web/web-app.module';
+
+/**
+ * The root module: one module per capability. Built from an already
+ * validated configuration (see loadConfig), so the process fails before
+ * Nest starts when a setting is wrong.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        // CommandBus, QueryBus and EventBus for the capability modules' handlers.
+        CqrsModule.forRoot(),
+        SecurityModule,
+        HealthModule,
+        WebAppModule,
+      ],
+    };
+  }
+}

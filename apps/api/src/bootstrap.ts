@@ -1,0 +1,54 @@
+import type { DynamicModule, LogLevel as NestLogLevel, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
+import type { AppConfig, LogLevel } from './config/config.schema';
+
+const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+export interface CreateAppOptions {
+  /** false silences Nest's logger (tests); by default LOG_LEVEL decides. */
+  logger?: false;
+  /**
+   * The root module; AppModule.forRoot(config) by default. Tests wrap it to
+   * add probe routes: { module: X, imports: [AppModule.forRoot(config)], controllers: [...] }.
+   */
+  rootModule?: DynamicModule | Type;
+}
+
+/**
+ * Creates the API on Fastify from a validated configuration, without
+ * listening: main.ts listens, tests inject requests. Everything that shapes
+ * request handling is here or in the modules, so both see the same app.
+ */
+export async function createApp(
+  config: AppConfig,
+  options: CreateAppOptions = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.MAX_BODY_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    routerOptions: { ignoreTrailingSlash: true },
+    // Nest does the logging; Fastify's own request log would need redaction.
+    logger: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    options.rootModule ?? AppModule.forRoot(config),
+    adapter,
+    {
+      logger: options.logger === false ? false : NEST_LEVELS[config.LOG_LEVEL],
+      abortOnError: false,
+    },
+  );
+  if (config.CORS_ORIGIN.length > 0) {
+    app.enableCors({ origin: [...config.CORS_ORIGIN], credentials: false, maxAge: 600 });
+  }
+  return app;
+}
