@@ -32,7 +32,8 @@ function run(script) {
 
 if (outdated(path.join(root, 'artifacts'), 'contracts')) run('build:contracts');
 run('build:api');
-if (outdated(path.join(root, 'dist/web-angular/browser/index.html'), 'apps/web-angular/src')) run('build:web');
+if (outdated(path.join(root, 'dist/web-angular/browser/index.html'), 'apps/web-angular/src'))
+  run('build:web');
 
 const api = spawn(process.execPath, ['--enable-source-maps', 'dist/apps/api/src/main.js'], {
   cwd: root,
