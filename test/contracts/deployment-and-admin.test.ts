@@ -5,12 +5,8 @@ import { time } from '@nomicfoundation/hardhat-toolbox/network-helpers';
 import {
   ADMIN_DELAY,
   DAY,
-  GRANT_BATCH_TYPES,
-  GRANT_TYPES,
   IMAGING,
   LAB_RESULTS,
-  REGISTER_RECORD_TYPES,
-  REVOKE_TYPES,
   ROLES,
   YEAR,
   atNextBlock,
@@ -18,9 +14,12 @@ import {
   specDomain,
   load,
 } from './fixtures';
+import { CONSENT_TYPES } from '../../libs/chain/src';
 
-const typeHash = (types: Record<string, { name: string; type: string }[]>, primary: string): string =>
-  ethers.keccak256(ethers.toUtf8Bytes(ethers.TypedDataEncoder.from(types).encodeType(primary)));
+function typeHash(types: Record<string, readonly { name: string; type: string }[]>, primary: string): string {
+  const mutable = Object.fromEntries(Object.entries(types).map(([name, fields]) => [name, [...fields]]));
+  return ethers.id(ethers.TypedDataEncoder.from(mutable).encodeType(primary));
+}
 
 describe('HealthRecordAccessControl: deployment, public API and administration', () => {
   describe('deployment', () => {
@@ -91,12 +90,14 @@ describe('HealthRecordAccessControl: deployment, public API and administration',
 
     it('uses the typehashes of the Grant, GrantBatch, Revoke and RegisterRecord messages the clients sign', async () => {
       const { contract } = await load(deployFixture);
-      expect(await contract.GRANT_TYPEHASH()).to.equal(typeHash(GRANT_TYPES, 'Grant'));
-      expect(await contract.GRANT_BATCH_TYPEHASH()).to.equal(typeHash(GRANT_BATCH_TYPES, 'GrantBatch'));
-      expect(await contract.GRANT_ITEM_TYPEHASH()).to.equal(typeHash(GRANT_BATCH_TYPES, 'GrantItem'));
-      expect(await contract.REVOKE_TYPEHASH()).to.equal(typeHash(REVOKE_TYPES, 'Revoke'));
+      expect(await contract.GRANT_TYPEHASH()).to.equal(typeHash(CONSENT_TYPES.Grant, 'Grant'));
+      expect(await contract.GRANT_BATCH_TYPEHASH()).to.equal(
+        typeHash(CONSENT_TYPES.GrantBatch, 'GrantBatch'),
+      );
+      expect(await contract.GRANT_ITEM_TYPEHASH()).to.equal(typeHash(CONSENT_TYPES.GrantBatch, 'GrantItem'));
+      expect(await contract.REVOKE_TYPEHASH()).to.equal(typeHash(CONSENT_TYPES.Revoke, 'Revoke'));
       expect(await contract.REGISTER_RECORD_TYPEHASH()).to.equal(
-        typeHash(REGISTER_RECORD_TYPES, 'RegisterRecord'),
+        typeHash(CONSENT_TYPES.RegisterRecord, 'RegisterRecord'),
       );
       // The exact strings of the issue, so a change on both sides is still caught.
       expect(await contract.GRANT_TYPEHASH()).to.equal(

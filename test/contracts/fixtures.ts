@@ -7,7 +7,9 @@
 import { ethers } from 'hardhat';
 import { loadFixture, time } from '@nomicfoundation/hardhat-toolbox/network-helpers';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
-import type { Signer, TypedDataDomain, TypedDataField } from 'ethers';
+import type { Signer, TypedDataDomain } from 'ethers';
+import { type ConsentPrimaryType, consentTypedData } from '../../libs/chain/src';
+export type { GrantItem, GrantMessage } from '../../libs/chain/src';
 import type { HealthRecordAccessControl } from '../../libs/chain/src/typechain';
 
 export const DAY = 24 * 60 * 60;
@@ -145,99 +147,16 @@ export async function specDomain(verifyingContract: string): Promise<TypedDataDo
   };
 }
 
-export const GRANT_TYPES: Record<string, TypedDataField[]> = {
-  Grant: [
-    { name: 'patient', type: 'address' },
-    { name: 'provider', type: 'address' },
-    { name: 'category', type: 'bytes32' },
-    { name: 'expiresAt', type: 'uint64' },
-    { name: 'nonce', type: 'uint256' },
-    { name: 'deadline', type: 'uint256' },
-  ],
-};
-
-export const GRANT_BATCH_TYPES: Record<string, TypedDataField[]> = {
-  GrantBatch: [
-    { name: 'patient', type: 'address' },
-    { name: 'items', type: 'GrantItem[]' },
-    { name: 'nonce', type: 'uint256' },
-    { name: 'deadline', type: 'uint256' },
-  ],
-  GrantItem: [
-    { name: 'provider', type: 'address' },
-    { name: 'category', type: 'bytes32' },
-    { name: 'expiresAt', type: 'uint64' },
-  ],
-};
-
-export const REVOKE_TYPES: Record<string, TypedDataField[]> = {
-  Revoke: [
-    { name: 'patient', type: 'address' },
-    { name: 'provider', type: 'address' },
-    { name: 'category', type: 'bytes32' },
-    { name: 'nonce', type: 'uint256' },
-    { name: 'deadline', type: 'uint256' },
-  ],
-};
-
-export const REGISTER_RECORD_TYPES: Record<string, TypedDataField[]> = {
-  RegisterRecord: [
-    { name: 'patient', type: 'address' },
-    { name: 'recordId', type: 'bytes32' },
-    { name: 'category', type: 'bytes32' },
-    { name: 'supersedes', type: 'bytes32' },
-    { name: 'nonce', type: 'uint256' },
-    { name: 'deadline', type: 'uint256' },
-  ],
-};
-
-export interface GrantMessage {
-  patient: string;
-  provider: string;
-  category: string;
-  expiresAt: bigint | number;
-  nonce: bigint | number;
-  deadline: bigint | number;
+// Signatures are built with libs/chain's typed data, the one implementation the API and web app use;
+// deployment-and-admin.test.ts checks its type strings against the spelling.
+function signWith<T extends ConsentPrimaryType>(primaryType: T) {
+  return (signer: Signer, domain: TypedDataDomain, value: Parameters<typeof consentTypedData<T>>[2]) => {
+    const data = consentTypedData(primaryType, domain, value);
+    return signer.signTypedData(data.domain, data.types, data.message);
+  };
 }
 
-export interface GrantItem {
-  provider: string;
-  category: string;
-  expiresAt: bigint | number;
-}
-
-export interface GrantBatchMessage {
-  patient: string;
-  items: GrantItem[];
-  nonce: bigint | number;
-  deadline: bigint | number;
-}
-
-export interface RevokeMessage {
-  patient: string;
-  provider: string;
-  category: string;
-  nonce: bigint | number;
-  deadline: bigint | number;
-}
-
-export interface RegisterRecordMessage {
-  patient: string;
-  recordId: string;
-  category: string;
-  supersedes: string;
-  nonce: bigint | number;
-  deadline: bigint | number;
-}
-
-export const signGrant = (signer: Signer, domain: TypedDataDomain, value: GrantMessage) =>
-  signer.signTypedData(domain, GRANT_TYPES, value);
-
-export const signGrantBatch = (signer: Signer, domain: TypedDataDomain, value: GrantBatchMessage) =>
-  signer.signTypedData(domain, GRANT_BATCH_TYPES, value);
-
-export const signRevoke = (signer: Signer, domain: TypedDataDomain, value: RevokeMessage) =>
-  signer.signTypedData(domain, REVOKE_TYPES, value);
-
-export const signRegisterRecord = (signer: Signer, domain: TypedDataDomain, value: RegisterRecordMessage) =>
-  signer.signTypedData(domain, REGISTER_RECORD_TYPES, value);
+export const signGrant = signWith('Grant');
+export const signGrantBatch = signWith('GrantBatch');
+export const signRevoke = signWith('Revoke');
+export const signRegisterRecord = signWith('RegisterRecord');
