@@ -1,3 +1,2 @@
-// The pure domain (commands, events, deciders, policies) arrives with the event-sourced core.
-// No I/O and no framework code belong here.
-export {};
+// The pure domain: commands, events, deciders and policies. No I/O and no framework code.
+export * from './events';
