@@ -1,2 +1,7 @@
 // The pure domain: commands, events, deciders and policies. No I/O and no framework code.
 export * from './events';
+export * from './decider';
+export * from './consent';
+export * from './directory';
+export * from './emergency';
+export * from './audit';

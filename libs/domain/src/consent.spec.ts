@@ -1,0 +1,301 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { activeGrants, type ConsentEvent, consentDecider, MAX_GRANT_SECONDS } from './consent';
+import { fold } from './decider';
+import { scenario } from './testing/scenario';
+
+const patient = '0x00000000000000000000000000000000000000a1';
+const provider = '0x00000000000000000000000000000000000000b2';
+const other = '0x00000000000000000000000000000000000000c3';
+const now = new Date('2026-03-01T12:00:00Z');
+const nowSeconds = now.getTime() / 1000;
+const day = 86_400;
+const signed = { nonce: 0, deadline: nowSeconds + 600, signature: '0xsig' };
+
+const requested = (requestId = 'r1', category = 'lab_results'): ConsentEvent => ({
+  type: 'ConsentRequested',
+  version: 1,
+  data: {
+    requestId,
+    patient,
+    provider,
+    category,
+    purpose: 'Review of thyroid panel',
+    durationSeconds: 30 * day,
+    requestedAt: '2026-02-28T09:00:00.000Z',
+  },
+});
+const granted = (category = 'lab_results', expiresAt = nowSeconds + 30 * day): ConsentEvent => ({
+  type: 'ConsentGranted',
+  version: 1,
+  data: { patient, provider, category, expiresAt },
+});
+
+const consent = scenario(consentDecider);
+
+describe('consent: requests', () => {
+  test('a provider asks for a category with a purpose and a duration', () => {
+    consent
+      .given()
+      .when(
+        {
+          type: 'RequestConsent',
+          requestId: 'r1',
+          patient,
+          provider,
+          category: 'lab_results',
+          purpose: '  Review of thyroid panel ',
+          durationSeconds: 30 * day,
+        },
+        now,
+      )
+      .then([
+        {
+          type: 'ConsentRequested',
+          version: 1,
+          data: {
+            requestId: 'r1',
+            patient,
+            provider,
+            category: 'lab_results',
+            purpose: 'Review of thyroid panel',
+            durationSeconds: 30 * day,
+            requestedAt: now.toISOString(),
+          },
+        },
+      ]);
+  });
+
+  test('a second pending request for the same category from the same provider is refused', () => {
+    consent
+      .given([requested('r1')])
+      .when(
+        {
+          type: 'RequestConsent',
+          requestId: 'r2',
+          patient,
+          provider,
+          category: 'lab_results',
+          purpose: 'again',
+          durationSeconds: day,
+        },
+        now,
+      )
+      .thenError('request_already_pending', 'conflict');
+  });
+
+  test('a request without a real purpose or with a duration beyond a year is refused', () => {
+    const base = { type: 'RequestConsent' as const, requestId: 'r1', patient, provider, category: 'imaging' };
+    consent
+      .given()
+      .when({ ...base, purpose: ' ', durationSeconds: day })
+      .thenError('invalid_purpose', 'invalid');
+    consent
+      .given()
+      .when({ ...base, purpose: 'Follow-up', durationSeconds: MAX_GRANT_SECONDS + 1 })
+      .thenError('invalid_duration', 'invalid');
+    consent
+      .given()
+      .when({ ...base, purpose: 'Follow-up', durationSeconds: 59 })
+      .thenError('invalid_duration');
+  });
+
+  test('the patient declines a pending request, once', () => {
+    const declined: ConsentEvent = {
+      type: 'ConsentRequestDeclined',
+      version: 1,
+      data: { requestId: 'r1', patient, provider, category: 'lab_results' },
+    };
+    consent.given([requested()]).when({ type: 'DeclineConsentRequest', requestId: 'r1' }).then([declined]);
+    consent
+      .given([requested(), declined])
+      .when({ type: 'DeclineConsentRequest', requestId: 'r1' })
+      .thenError('request_not_pending', 'conflict');
+    consent
+      .given()
+      .when({ type: 'DeclineConsentRequest', requestId: 'nope' })
+      .thenError('request_not_found', 'not_found');
+  });
+
+  test('a grant seen on-chain answers the pending request for that provider and category', () => {
+    const state = fold(consentDecider, [
+      requested('r1', 'lab_results'),
+      requested('r2', 'imaging'),
+      granted(),
+    ]);
+    assert.equal(state.requests.r1?.status, 'granted');
+    assert.equal(state.requests.r2?.status, 'pending');
+  });
+});
+
+describe('consent: signed grants and revokes', () => {
+  test('a signed grant becomes a submitted intent carrying what the relayer needs', () => {
+    consent
+      .given([requested()])
+      .when(
+        {
+          type: 'SubmitGrant',
+          relayId: 'g1',
+          patient,
+          grants: [{ provider, category: 'lab_results', expiresAt: nowSeconds + 30 * day }],
+          requestIds: ['r1'],
+          ...signed,
+        },
+        now,
+      )
+      .then([
+        {
+          type: 'ConsentGrantSubmitted',
+          version: 1,
+          data: {
+            relayId: 'g1',
+            patient,
+            grants: [{ provider, category: 'lab_results', expiresAt: nowSeconds + 30 * day }],
+            requestIds: ['r1'],
+            ...signed,
+          },
+        },
+      ]);
+  });
+
+  test('expiry must be after now and within 365 days, as the contract requires', () => {
+    const submit = (expiresAt: number) =>
+      consent
+        .given()
+        .when(
+          {
+            type: 'SubmitGrant',
+            relayId: 'g1',
+            patient,
+            grants: [{ provider, category: 'x', expiresAt }],
+            ...signed,
+          },
+          now,
+        );
+    submit(nowSeconds).thenError('invalid_expiry', 'invalid');
+    submit(nowSeconds + MAX_GRANT_SECONDS + 1).thenError('invalid_expiry');
+    assert.equal(submit(nowSeconds + MAX_GRANT_SECONDS).state().relays.g1?.status, 'submitted');
+  });
+
+  test('an expired signature, an empty batch, a duplicate in a batch or a reused relay id is refused', () => {
+    const grant = { provider, category: 'imaging', expiresAt: nowSeconds + day };
+    const base = { type: 'SubmitGrant' as const, relayId: 'g1', patient, grants: [grant], ...signed };
+    consent
+      .given()
+      .when({ ...base, deadline: nowSeconds - 1 }, now)
+      .thenError('signature_expired', 'invalid');
+    consent
+      .given()
+      .when({ ...base, grants: [] }, now)
+      .thenError('invalid_batch_size');
+    consent
+      .given()
+      .when({ ...base, grants: [grant, grant] }, now)
+      .thenError('duplicate_grant');
+    const submitted = consent.given().when(base, now).state();
+    assert.throws(() => consentDecider.decide(base, submitted, now), { code: 'relay_exists' });
+  });
+
+  test('a grant cannot answer a request for something else', () => {
+    consent
+      .given([requested('r1', 'lab_results')])
+      .when(
+        {
+          type: 'SubmitGrant',
+          relayId: 'g1',
+          patient,
+          grants: [{ provider: other, category: 'lab_results', expiresAt: nowSeconds + day }],
+          requestIds: ['r1'],
+          ...signed,
+        },
+        now,
+      )
+      .thenError('request_mismatch', 'invalid');
+  });
+
+  test('a revoke needs a grant to revoke', () => {
+    const revoke = {
+      type: 'SubmitRevoke' as const,
+      relayId: 'v1',
+      patient,
+      provider,
+      category: 'lab_results',
+      ...signed,
+    };
+    consent.given().when(revoke, now).thenError('no_grant', 'not_found');
+    consent
+      .given([granted()])
+      .when(revoke, now)
+      .then([
+        {
+          type: 'ConsentRevokeSubmitted',
+          version: 1,
+          data: { relayId: 'v1', patient, provider, category: 'lab_results', ...signed },
+        },
+      ]);
+  });
+
+  test('a relay failure is recorded once, and only for a known relay', () => {
+    const submitted: ConsentEvent = {
+      type: 'ConsentGrantSubmitted',
+      version: 1,
+      data: { relayId: 'g1', patient, grants: [], requestIds: [], ...signed },
+    };
+    const failed: ConsentEvent = {
+      type: 'ConsentRelayFailed',
+      version: 1,
+      data: { relayId: 'g1', patient, reason: 'nonce already used' },
+    };
+    consent
+      .given([submitted])
+      .when({ type: 'FailRelay', relayId: 'g1', reason: 'nonce already used' })
+      .then([failed]);
+    consent.given([submitted, failed]).when({ type: 'FailRelay', relayId: 'g1', reason: 'again' }).then([]);
+    consent.given().when({ type: 'FailRelay', relayId: 'zz', reason: 'x' }).thenError('relay_not_found');
+  });
+});
+
+describe('consent: chain facts and the active view', () => {
+  test('chain facts are recorded as they are', () => {
+    consent
+      .given()
+      .when({ type: 'RecordConsentGranted', patient, provider, category: 'imaging', expiresAt: 123 })
+      .then([
+        {
+          type: 'ConsentGranted',
+          version: 1,
+          data: { patient, provider, category: 'imaging', expiresAt: 123 },
+        },
+      ]);
+    consent
+      .given([granted('imaging')])
+      .when({ type: 'RecordConsentRevoked', patient, provider, category: 'imaging' })
+      .then([{ type: 'ConsentRevoked', version: 1, data: { patient, provider, category: 'imaging' } }]);
+  });
+
+  test('a grant is active until its expiry second, computed when read', () => {
+    const state = fold(consentDecider, [granted('lab_results', nowSeconds + 10)]);
+    assert.equal(activeGrants(state, now).length, 1);
+    assert.equal(activeGrants(state, new Date((nowSeconds + 9) * 1000)).length, 1);
+    assert.equal(activeGrants(state, new Date((nowSeconds + 10) * 1000)).length, 0);
+  });
+
+  test('a re-grant replaces the expiry and a revoke removes only its category', () => {
+    const state = fold(consentDecider, [
+      granted('lab_results', nowSeconds + day),
+      granted('imaging', nowSeconds + day),
+      granted('lab_results', nowSeconds + 2 * day),
+      { type: 'ConsentRevoked', version: 1, data: { patient, provider, category: 'imaging' } },
+    ]);
+    assert.deepEqual(activeGrants(state, now), [
+      { provider, category: 'lab_results', expiresAt: nowSeconds + 2 * day },
+    ]);
+  });
+
+  test("a stream refuses another patient's commands", () => {
+    consent
+      .given([granted()])
+      .when({ type: 'RecordConsentGranted', patient: other, provider, category: 'x', expiresAt: 1 })
+      .thenError('wrong_stream', 'invalid');
+  });
+});

@@ -1,0 +1,446 @@
+import { conflict, type Decider, invalid, notFound, unixSeconds } from './decider';
+import type { EventDraft } from './events';
+
+/**
+ * Consent, one stream per patient (`consent-<patient>`). The chain is the truth about grants:
+ * `ConsentGranted` / `ConsentRevoked` are facts the mirror reads from contract logs. Everything else
+ * here is the off-chain side: providers' requests, patients' declines, and signed intents relayed to
+ * the chain. Addresses are lower-case hex; times on the chain's scale are unix seconds.
+ *
+ * A grant is active while `expiresAt` is after the moment of reading; nothing stores an "active" flag.
+ */
+
+export const consentStream = (patient: string): string => `consent-${patient}`;
+
+/** Limits the contract enforces too; checked here so a bad intent never costs gas. */
+export const MAX_GRANT_SECONDS = 365 * 24 * 60 * 60;
+export const MIN_REQUEST_SECONDS = 60 * 60;
+export const MAX_BATCH_GRANTS = 50;
+export const PURPOSE_MAX_LENGTH = 500;
+
+export interface GrantTerms {
+  provider: string;
+  category: string;
+  /** Unix seconds. */
+  expiresAt: number;
+}
+
+/** A patient's EIP-712 signature and the fields it covers besides the grant terms. */
+export interface SignedIntent {
+  nonce: number;
+  /** Unix seconds: the last second the signature may be used. */
+  deadline: number;
+  signature: string;
+}
+
+// ----------------------------------------------------------------------------------------- events
+
+export type ConsentEvent =
+  | EventDraft<
+      'ConsentRequested',
+      {
+        requestId: string;
+        patient: string;
+        provider: string;
+        category: string;
+        purpose: string;
+        durationSeconds: number;
+        /** ISO time the provider asked. */
+        requestedAt: string;
+      }
+    >
+  | EventDraft<
+      'ConsentRequestDeclined',
+      { requestId: string; patient: string; provider: string; category: string }
+    >
+  | EventDraft<
+      'ConsentGrantSubmitted',
+      { relayId: string; patient: string; grants: GrantTerms[]; requestIds: string[] } & SignedIntent
+    >
+  | EventDraft<
+      'ConsentRevokeSubmitted',
+      { relayId: string; patient: string; provider: string; category: string } & SignedIntent
+    >
+  | EventDraft<'ConsentGranted', { patient: string } & GrantTerms>
+  | EventDraft<'ConsentRevoked', { patient: string; provider: string; category: string }>
+  | EventDraft<'ConsentRelayFailed', { relayId: string; patient: string; reason: string }>;
+
+export type ConsentEventType = ConsentEvent['type'];
+
+// ----------------------------------------------------------------------------------------- commands
+
+export type ConsentCommand =
+  | {
+      type: 'RequestConsent';
+      requestId: string;
+      patient: string;
+      provider: string;
+      category: string;
+      purpose: string;
+      durationSeconds: number;
+    }
+  | { type: 'DeclineConsentRequest'; requestId: string }
+  | ({
+      type: 'SubmitGrant';
+      relayId: string;
+      patient: string;
+      grants: GrantTerms[];
+      requestIds?: string[];
+    } & SignedIntent)
+  | ({
+      type: 'SubmitRevoke';
+      relayId: string;
+      patient: string;
+      provider: string;
+      category: string;
+    } & SignedIntent)
+  | ({ type: 'RecordConsentGranted'; patient: string } & GrantTerms)
+  | { type: 'RecordConsentRevoked'; patient: string; provider: string; category: string }
+  | { type: 'FailRelay'; relayId: string; reason: string };
+
+// ----------------------------------------------------------------------------------------- state
+
+export type RequestStatus = 'pending' | 'declined' | 'granted';
+
+export interface ConsentRequest {
+  requestId: string;
+  provider: string;
+  category: string;
+  purpose: string;
+  durationSeconds: number;
+  requestedAt: string;
+  status: RequestStatus;
+}
+
+/** A grant as the chain last stated it: a re-grant replaces the expiry. */
+export type Grant = GrantTerms;
+
+export interface Relay {
+  relayId: string;
+  kind: 'grant' | 'revoke';
+  status: 'submitted' | 'failed';
+  reason?: string;
+}
+
+export interface ConsentState {
+  patient: string | null;
+  requests: Readonly<Record<string, ConsentRequest>>;
+  /** Keyed by `grantKey(provider, category)`; expired grants stay until revoked (the chain keeps them too). */
+  grants: Readonly<Record<string, Grant>>;
+  relays: Readonly<Record<string, Relay>>;
+}
+
+export const grantKey = (provider: string, category: string): string => `${provider}|${category}`;
+
+/** Whether a grant is active at `now`: `expiresAt == now` is not active, as on-chain. */
+export const isGrantActive = (grant: Pick<GrantTerms, 'expiresAt'>, now: Date): boolean =>
+  grant.expiresAt > unixSeconds(now);
+
+export function activeGrants(state: ConsentState, now: Date): Grant[] {
+  return Object.values(state.grants).filter((grant) => isGrantActive(grant, now));
+}
+
+// ----------------------------------------------------------------------------------------- decider
+
+const initialState: ConsentState = { patient: null, requests: {}, grants: {}, relays: {} };
+
+function requirePatient(state: ConsentState, patient: string): void {
+  if (state.patient !== null && state.patient !== patient) {
+    throw invalid('wrong_stream', `this consent stream belongs to ${state.patient}, not ${patient}`);
+  }
+}
+
+function requireUnusedRelay(state: ConsentState, relayId: string): void {
+  if (state.relays[relayId]) throw conflict('relay_exists', `relay ${relayId} was already submitted`);
+}
+
+function checkSignedIntent(intent: SignedIntent, now: Date): void {
+  if (!Number.isSafeInteger(intent.nonce) || intent.nonce < 0) {
+    throw invalid('invalid_nonce', 'nonce must be a non-negative integer');
+  }
+  if (intent.deadline < unixSeconds(now)) {
+    throw invalid('signature_expired', `the signature's deadline ${intent.deadline} has passed`);
+  }
+}
+
+function checkGrantTerms(grants: readonly GrantTerms[], now: Date): void {
+  if (grants.length === 0 || grants.length > MAX_BATCH_GRANTS) {
+    throw invalid(
+      'invalid_batch_size',
+      `a grant carries 1 to ${MAX_BATCH_GRANTS} grants, not ${grants.length}`,
+    );
+  }
+  const seen = new Set<string>();
+  const nowSeconds = unixSeconds(now);
+  for (const grant of grants) {
+    if (!(grant.expiresAt > nowSeconds && grant.expiresAt <= nowSeconds + MAX_GRANT_SECONDS)) {
+      throw invalid(
+        'invalid_expiry',
+        `expiresAt ${grant.expiresAt} must be after now (${nowSeconds}) and at most 365 days ahead`,
+      );
+    }
+    const key = grantKey(grant.provider, grant.category);
+    if (seen.has(key)) {
+      throw invalid('duplicate_grant', `${grant.category} for ${grant.provider} appears twice in one grant`);
+    }
+    seen.add(key);
+  }
+}
+
+function decide(command: ConsentCommand, state: ConsentState, now: Date): ConsentEvent[] {
+  switch (command.type) {
+    case 'RequestConsent': {
+      requirePatient(state, command.patient);
+      const purpose = command.purpose.trim();
+      if (purpose.length < 3 || purpose.length > PURPOSE_MAX_LENGTH) {
+        throw invalid('invalid_purpose', `purpose must be 3 to ${PURPOSE_MAX_LENGTH} characters`);
+      }
+      if (
+        !Number.isSafeInteger(command.durationSeconds) ||
+        command.durationSeconds < MIN_REQUEST_SECONDS ||
+        command.durationSeconds > MAX_GRANT_SECONDS
+      ) {
+        throw invalid('invalid_duration', 'durationSeconds must be between 1 hour and 365 days');
+      }
+      if (state.requests[command.requestId]) {
+        throw conflict('request_exists', `request ${command.requestId} already exists`);
+      }
+      const pending = Object.values(state.requests).find(
+        (r) => r.status === 'pending' && r.provider === command.provider && r.category === command.category,
+      );
+      if (pending) {
+        throw conflict(
+          'request_already_pending',
+          `a request for ${command.category} from this provider is already pending (${pending.requestId})`,
+        );
+      }
+      return [
+        {
+          type: 'ConsentRequested',
+          version: 1,
+          data: {
+            requestId: command.requestId,
+            patient: command.patient,
+            provider: command.provider,
+            category: command.category,
+            purpose,
+            durationSeconds: command.durationSeconds,
+            requestedAt: now.toISOString(),
+          },
+        },
+      ];
+    }
+
+    case 'DeclineConsentRequest': {
+      const request = state.requests[command.requestId];
+      if (!request || state.patient === null) {
+        throw notFound('request_not_found', `no consent request ${command.requestId}`);
+      }
+      if (request.status !== 'pending') {
+        throw conflict('request_not_pending', `request ${command.requestId} is already ${request.status}`);
+      }
+      return [
+        {
+          type: 'ConsentRequestDeclined',
+          version: 1,
+          data: {
+            requestId: request.requestId,
+            patient: state.patient,
+            provider: request.provider,
+            category: request.category,
+          },
+        },
+      ];
+    }
+
+    case 'SubmitGrant': {
+      requirePatient(state, command.patient);
+      requireUnusedRelay(state, command.relayId);
+      checkSignedIntent(command, now);
+      checkGrantTerms(command.grants, now);
+      const requestIds = command.requestIds ?? [];
+      for (const requestId of requestIds) {
+        const request = state.requests[requestId];
+        if (!request) throw notFound('request_not_found', `no consent request ${requestId}`);
+        if (!command.grants.some((g) => g.provider === request.provider && g.category === request.category)) {
+          throw invalid('request_mismatch', `the grant does not answer request ${requestId}`);
+        }
+      }
+      return [
+        {
+          type: 'ConsentGrantSubmitted',
+          version: 1,
+          data: {
+            relayId: command.relayId,
+            patient: command.patient,
+            grants: command.grants.map(({ provider, category, expiresAt }) => ({
+              provider,
+              category,
+              expiresAt,
+            })),
+            requestIds,
+            nonce: command.nonce,
+            deadline: command.deadline,
+            signature: command.signature,
+          },
+        },
+      ];
+    }
+
+    case 'SubmitRevoke': {
+      requirePatient(state, command.patient);
+      requireUnusedRelay(state, command.relayId);
+      checkSignedIntent(command, now);
+      if (!state.grants[grantKey(command.provider, command.category)]) {
+        throw notFound(
+          'no_grant',
+          `there is no grant of ${command.category} to ${command.provider} to revoke`,
+        );
+      }
+      return [
+        {
+          type: 'ConsentRevokeSubmitted',
+          version: 1,
+          data: {
+            relayId: command.relayId,
+            patient: command.patient,
+            provider: command.provider,
+            category: command.category,
+            nonce: command.nonce,
+            deadline: command.deadline,
+            signature: command.signature,
+          },
+        },
+      ];
+    }
+
+    // Chain facts are recorded as they are: the contract already enforced its rules.
+    case 'RecordConsentGranted':
+      requirePatient(state, command.patient);
+      return [
+        {
+          type: 'ConsentGranted',
+          version: 1,
+          data: {
+            patient: command.patient,
+            provider: command.provider,
+            category: command.category,
+            expiresAt: command.expiresAt,
+          },
+        },
+      ];
+
+    case 'RecordConsentRevoked':
+      requirePatient(state, command.patient);
+      return [
+        {
+          type: 'ConsentRevoked',
+          version: 1,
+          data: { patient: command.patient, provider: command.provider, category: command.category },
+        },
+      ];
+
+    case 'FailRelay': {
+      const relay = state.relays[command.relayId];
+      if (!relay || state.patient === null) throw notFound('relay_not_found', `no relay ${command.relayId}`);
+      if (relay.status === 'failed') return []; // already recorded: retries of the worker are harmless
+      return [
+        {
+          type: 'ConsentRelayFailed',
+          version: 1,
+          data: { relayId: command.relayId, patient: state.patient, reason: command.reason },
+        },
+      ];
+    }
+  }
+}
+
+function evolve(state: ConsentState, event: ConsentEvent): ConsentState {
+  switch (event.type) {
+    case 'ConsentRequested': {
+      const { requestId, patient, provider, category, purpose, durationSeconds, requestedAt } = event.data;
+      return {
+        ...state,
+        patient,
+        requests: {
+          ...state.requests,
+          [requestId]: {
+            requestId,
+            provider,
+            category,
+            purpose,
+            durationSeconds,
+            requestedAt,
+            status: 'pending',
+          },
+        },
+      };
+    }
+    case 'ConsentRequestDeclined': {
+      const request = state.requests[event.data.requestId];
+      if (!request) return state;
+      return {
+        ...state,
+        requests: { ...state.requests, [request.requestId]: { ...request, status: 'declined' } },
+      };
+    }
+    case 'ConsentGrantSubmitted':
+      return {
+        ...state,
+        patient: event.data.patient,
+        relays: {
+          ...state.relays,
+          [event.data.relayId]: { relayId: event.data.relayId, kind: 'grant', status: 'submitted' },
+        },
+      };
+    case 'ConsentRevokeSubmitted':
+      return {
+        ...state,
+        patient: event.data.patient,
+        relays: {
+          ...state.relays,
+          [event.data.relayId]: { relayId: event.data.relayId, kind: 'revoke', status: 'submitted' },
+        },
+      };
+    case 'ConsentGranted': {
+      const { patient, provider, category, expiresAt } = event.data;
+      // A grant on-chain answers every pending request for the same provider and category.
+      const requests = Object.fromEntries(
+        Object.entries(state.requests).map(([id, r]) => [
+          id,
+          r.status === 'pending' && r.provider === provider && r.category === category
+            ? { ...r, status: 'granted' as const }
+            : r,
+        ]),
+      );
+      return {
+        ...state,
+        patient,
+        requests,
+        grants: { ...state.grants, [grantKey(provider, category)]: { provider, category, expiresAt } },
+      };
+    }
+    case 'ConsentRevoked': {
+      const grants = { ...state.grants };
+      delete grants[grantKey(event.data.provider, event.data.category)];
+      return { ...state, patient: event.data.patient, grants };
+    }
+    case 'ConsentRelayFailed': {
+      const relay = state.relays[event.data.relayId];
+      if (!relay) return state;
+      return {
+        ...state,
+        relays: {
+          ...state.relays,
+          [relay.relayId]: { ...relay, status: 'failed', reason: event.data.reason },
+        },
+      };
+    }
+  }
+}
+
+export const consentDecider: Decider<ConsentCommand, ConsentState, ConsentEvent> = {
+  initialState,
+  decide,
+  evolve,
+};
