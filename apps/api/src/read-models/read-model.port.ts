@@ -6,23 +6,31 @@
  * together with its writes so a crash never applies an event twice.
  */
 
-/** A stored document: any JSON object with a string `id`. */
+/**
+ * A stored document: any JSON object with a non-empty string `id`. It is stored as JSON (undefined
+ * fields dropped, Dates as ISO strings); top-level `_id`, `_position` and `_deleted` are reserved.
+ */
 export type ReadDocument = { id: string } & Record<string, unknown>;
 
 export type IndexValue = string | number | boolean | null;
 
 export interface CollectionSpec {
+  /** A plain identifier (/^[a-zA-Z_][a-zA-Z0-9_]*$/) other than `_checkpoints`; so are index fields. */
   name: string;
   /** Top-level fields that queries may filter (equality or range) and sort on. */
   indexes: readonly string[];
 }
 
 export interface FindQuery {
-  /** Equality on indexed fields, all of which must match. */
+  /** Equality on indexed fields, all of which must match; `null` also matches a missing field. */
   where?: Readonly<Record<string, IndexValue>>;
   /** A range on one indexed field (ISO timestamps compare as strings). */
   range?: { field: string; gte?: string | number; lt?: string | number };
-  /** Sort on an indexed field; ties are broken by `id` in the same direction. Default: `id` ascending. */
+  /**
+   * Sort on an indexed field; ties are broken by `id` in the same direction. Default: `id` ascending.
+   * Null and missing values come first ascending, last descending; a sorted field should hold one JSON
+   * type (MongoDB compares values of one type only).
+   */
   sort?: { field: string; direction: 'asc' | 'desc' };
   /** Page size, 1..1000; default 100. */
   limit?: number;
@@ -36,7 +44,10 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** A query named a field that is not an index of the collection, or a bad cursor. Maps to HTTP 400. */
+/**
+ * A query named a field that is not an index of the collection, a bad value, limit or cursor, or a
+ * cursor made for another sort. Maps to HTTP 400.
+ */
 export class InvalidQueryError extends Error {
   override readonly name = 'InvalidQueryError';
 }
