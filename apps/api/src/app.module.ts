@@ -1,5 +1,14 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { AuditAccessDecisionRecorder } from './audit/audit-recorder';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import { ConsentModule } from './consent/consent.module';
+import { CoreModule } from './core/core.module';
+import { ReadModelRoleDirectory } from './directory/read-model-role-directory';
+import { EventStoreModule } from './event-store/event-store.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { ReadModelsModule } from './read-models/read-models.module';
 import { ConfigModule } from './config/config.module';
 import type { AppConfig } from './config/config.schema';
 import { HealthModule } from './health/health.module';
@@ -21,7 +30,19 @@ export class AppModule {
         // CommandBus, QueryBus and EventBus for the capability modules' handlers.
         CqrsModule.forRoot(),
         SecurityModule,
+        // After SecurityModule: its RolesGuard runs after DenyByDefaultGuard.
+        AuthModule.forRoot({
+          imports: [AuditModule],
+          roleDirectory: ReadModelRoleDirectory,
+          accessDecisionRecorder: AuditAccessDecisionRecorder,
+        }),
         HealthModule,
+        MetricsModule,
+        EventStoreModule,
+        ReadModelsModule,
+        CoreModule,
+        ConsentModule,
+        AuditModule,
         WebAppModule,
       ],
     };

@@ -50,15 +50,25 @@ export interface EventSubscription extends AsyncIterable<RecordedEvent> {
 export interface EventStore {
   /**
    * Appends atomically. Appending events whose ids are all already in the stream is a no-op that
-   * succeeds whatever `expected` says (safe retries); otherwise a revision mismatch throws
-   * `ConcurrencyError` and writes nothing.
+   * succeeds whatever `expected` says (safe retries) and returns where those events are; otherwise a
+   * revision mismatch throws `ConcurrencyError` and writes nothing. An empty batch writes nothing but
+   * still checks `expected`, and returns the stream's current revision and last position (-1, -1 when
+   * the stream does not exist). Malformed input (empty stream name or id, an id twice in the batch,
+   * a `$`-prefixed stream or type) throws a TypeError.
    */
   append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
   /** The stream's events in revision order; empty when the stream does not exist. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
-  /** Events of every stream in global order, strictly after `afterPosition` (all when omitted). */
+  /**
+   * Events of every stream in global order, strictly after `afterPosition` (all when omitted or -1).
+   * Pass positions this store returned: they are adapter-specific numbers (SQLite: 1, 2, 3...;
+   * EventStoreDB: log offsets), only their order is meaningful.
+   */
   readAll(afterPosition?: number, options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
-  /** Catches up from `afterPosition` (exclusive; all when omitted), then delivers new events live. */
+  /**
+   * Catches up from `afterPosition` (exclusive; all when omitted or -1), then delivers new events
+   * live, each exactly once and in global order.
+   */
   subscribe(afterPosition?: number): EventSubscription;
   /** Position of the newest event, or -1 when the store is empty (for lag metrics). */
   headPosition(): Promise<number>;

@@ -15,8 +15,8 @@ export type AuthenticationResult =
 
 /**
  * Port that turns a request's credentials into a Principal. The guards and
- * the unmatched-route fallback ask it; the sign-in module replaces the
- * default provider with one that verifies session tokens.
+ * the unmatched-route fallback ask it. AuthModule provides it: TokenAuthenticator,
+ * which verifies the session tokens issued at sign-in.
  *
  * Synchronous on purpose: it runs in the fallback exception filter too, which
  * must answer synchronously. Verifying a signed token needs no I/O.
@@ -25,7 +25,7 @@ export abstract class Authenticator {
   abstract authenticate(request: FastifyRequest): AuthenticationResult;
 }
 
-/** The default until sign-in exists: nobody is authenticated. */
+/** Nobody is authenticated: for an app composed without AuthModule (not bound by default). */
 @Injectable()
 export class NoSignInAuthenticator extends Authenticator {
   authenticate(request: FastifyRequest): AuthenticationResult {

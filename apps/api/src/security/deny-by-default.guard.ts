@@ -1,22 +1,33 @@
-import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Injectable,
+  Logger,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { AccessDecisionRecorder, describeRoute, recordDenial } from '../auth/access-decision-recorder';
 import { Authenticator } from './authenticator';
 import { IS_PUBLIC_ROUTE } from './public.decorator';
 
 /**
  * Global guard (APP_GUARD): every route requires an authenticated principal
  * unless it, or its controller, is marked @Public(). A new route is therefore
- * closed until someone decides otherwise. Answers 401 with the reason.
+ * closed until someone decides otherwise. Answers 401 with the reason, and
+ * reports the refusal to the AccessDecisionRecorder (actor `anonymous`).
  */
 @Injectable()
 export class DenyByDefaultGuard implements CanActivate {
+  private readonly logger = new Logger('DenyByDefaultGuard');
+
   constructor(
     private readonly reflector: Reflector,
     private readonly authenticator: Authenticator,
+    private readonly decisions: AccessDecisionRecorder,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_ROUTE, [
       context.getHandler(),
       context.getClass(),
@@ -26,7 +37,21 @@ export class DenyByDefaultGuard implements CanActivate {
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const result = this.authenticator.authenticate(request);
-    if (!result.authenticated) throw unauthorized(result.reason);
+    if (!result.authenticated) {
+      await recordDenial(
+        this.decisions,
+        {
+          ...describeRoute(request),
+          actor: 'anonymous',
+          outcome: 'denied',
+          reason: `authentication required: ${result.reason}`,
+          patient: null,
+          purpose: null,
+        },
+        this.logger,
+      );
+      throw unauthorized(result.reason);
+    }
     request.principal = result.principal;
     return true;
   }

@@ -1,6 +1,5 @@
 import { Module, ValidationPipe } from '@nestjs/common';
 import { APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { Authenticator, NoSignInAuthenticator } from './authenticator';
 import { DenyByDefaultGuard } from './deny-by-default.guard';
 
 /**
@@ -10,10 +9,12 @@ import { DenyByDefaultGuard } from './deny-by-default.guard';
  * - validation at the edge: request bodies, params and queries typed with DTO
  *   classes are validated with class-validator; unknown fields are refused
  *   (400 naming them), values are transformed to the declared types.
+ *
+ * The Authenticator (session tokens) and the AccessDecisionRecorder the guard
+ * uses come from the global AuthModule; without it the app does not start.
  */
 @Module({
   providers: [
-    { provide: Authenticator, useClass: NoSignInAuthenticator },
     { provide: APP_GUARD, useClass: DenyByDefaultGuard },
     {
       provide: APP_PIPE,
@@ -26,6 +27,5 @@ import { DenyByDefaultGuard } from './deny-by-default.guard';
         }),
     },
   ],
-  exports: [Authenticator],
 })
 export class SecurityModule {}

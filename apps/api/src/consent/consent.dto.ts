@@ -1,0 +1,44 @@
+import { CATEGORY_NAMES, type CategoryName } from '@custos/chain';
+import { MAX_GRANT_SECONDS, MIN_REQUEST_SECONDS, PURPOSE_MAX_LENGTH } from '@custos/domain';
+import { Transform } from 'class-transformer';
+import { PageQuery } from '../core/page-query';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+
+export const ADDRESS_PATTERN = /^0x[0-9a-fA-F]{40}$/;
+const lowerCase = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.toLowerCase() : value;
+
+export class ConsentRequestBody {
+  @Matches(ADDRESS_PATTERN, { message: 'patient must be a 0x-prefixed 20-byte hex address' })
+  @Transform(lowerCase)
+  patient!: string;
+
+  @IsIn(CATEGORY_NAMES, { message: `category must be one of: ${CATEGORY_NAMES.join(', ')}` })
+  category!: CategoryName;
+
+  @IsString()
+  @MinLength(3)
+  @MaxLength(PURPOSE_MAX_LENGTH)
+  purpose!: string;
+
+  @IsInt()
+  @Min(MIN_REQUEST_SECONDS)
+  @Max(MAX_GRANT_SECONDS)
+  durationSeconds!: number;
+}
+
+export class ConsentRequestListQuery extends PageQuery {
+  /** `patient` (default): requests made to me. `provider`: requests I made. */
+  @IsOptional()
+  @IsIn(['patient', 'provider'])
+  as?: 'patient' | 'provider';
+
+  @IsOptional()
+  @IsIn(['pending', 'declined', 'granted'])
+  status?: 'pending' | 'declined' | 'granted';
+}
+
+export class IdParam {
+  @Matches(/^[0-9a-f-]{36}$/, { message: 'id must be a UUID' })
+  id!: string;
+}

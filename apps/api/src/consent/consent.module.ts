@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { CONSENT_COMMAND_HANDLERS } from './consent.commands';
+import { ConsentController } from './consent.controller';
+import { CONSENT_QUERY_HANDLERS } from './consent.queries';
+
+@Module({
+  controllers: [ConsentController],
+  providers: [...CONSENT_COMMAND_HANDLERS, ...CONSENT_QUERY_HANDLERS],
+})
+export class ConsentModule {}

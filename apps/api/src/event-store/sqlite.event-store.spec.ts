@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { NewEvent, RecordedEvent } from '@custos/domain';
+import Database from 'better-sqlite3';
+import { eventStoreConformance } from './event-store.conformance';
+import { createEventStore } from './event-store.factory';
+import { ConcurrencyError } from './event-store.port';
+import { EVENTS_FILE_NAME, SqliteEventStore } from './sqlite.event-store';
+
+const folders: string[] = [];
+after(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
+function tempFolder(): string {
+  const folder = mkdtempSync(path.join(tmpdir(), 'custos-events-'));
+  folders.push(folder);
+  return folder;
+}
+
+function event(n: number, id: string = randomUUID()): NewEvent {
+  return {
+    id,
+    type: 'TestHappened',
+    version: 1,
+    data: { n },
+    metadata: {
+      actor: 'system',
+      correlationId: 'c',
+      causationId: 'c',
+      occurredAt: '2025-03-01T12:00:00.000Z',
+    },
+  };
+}
+
+eventStoreConformance(
+  'sqlite',
+  async () => new SqliteEventStore({ dataDir: tempFolder(), pollIntervalMs: 20 }),
+);
+
+describe('sqlite event store', () => {
+  test('keeps one WAL-mode file, events.sqlite, in the data folder, creating the folder', async () => {
+    const dataDir = path.join(tempFolder(), 'nested', 'data');
+    const store = createEventStore({ CUSTOS_DATA_DIR: dataDir, EVENTSTORE_URL: undefined });
+    assert.ok(store instanceof SqliteEventStore);
+    await store.append('s', [event(1)], 'no_stream');
+    await store.close();
+    const file = path.join(dataDir, EVENTS_FILE_NAME);
+    assert.ok(existsSync(file));
+    const raw = new Database(file, { readonly: true });
+    try {
+      assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(raw.prepare('SELECT COUNT(*) FROM events').pluck().get(), 1);
+    } finally {
+      raw.close();
+    }
+  });
+
+  test('an empty store has head position -1 and reads nothing', async () => {
+    const store = new SqliteEventStore({ dataDir: tempFolder() });
+    try {
+      assert.equal(await store.headPosition(), -1);
+      const all: RecordedEvent[] = [];
+      for await (const recorded of store.readAll()) all.push(recorded);
+      assert.deepEqual(all, []);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('events survive closing and reopening the same folder (a restart), and appends continue', async () => {
+    const dataDir = tempFolder();
+    const first = new SqliteEventStore({ dataDir });
+    const written = await first.append('consent-0xabc', [event(1), event(2)], 'no_stream');
+    await first.close();
+
+    const reopened = new SqliteEventStore({ dataDir });
+    try {
+      assert.deepEqual(
+        (await reopened.readStream('consent-0xabc')).map((e) => e.data),
+        [{ n: 1 }, { n: 2 }],
+      );
+      assert.equal(await reopened.headPosition(), written.position);
+      await assert.rejects(reopened.append('consent-0xabc', [event(3)], 'no_stream'), ConcurrencyError);
+      const next = await reopened.append('consent-0xabc', [event(3)], 1);
+      assert.equal(next.revision, 2);
+      assert.ok(next.position > written.position, 'positions are never reused');
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  test('a second store on the same file (another process) sees the first one’s appends through polling', async () => {
+    const dataDir = tempFolder();
+    const writer = new SqliteEventStore({ dataDir });
+    const reader = new SqliteEventStore({ dataDir, pollIntervalMs: 20 });
+    const subscription = reader.subscribe();
+    try {
+      const received: RecordedEvent[] = [];
+      const consumer = (async () => {
+        for await (const recorded of subscription) {
+          received.push(recorded);
+          if (received.length === 5) break;
+        }
+      })();
+      await writer.append('a', [event(1), event(2)], 'no_stream');
+      await new Promise((resolve) => setTimeout(resolve, 60)); // the reader goes live in between
+      await writer.append('b', [event(3)], 'no_stream');
+      await reader.append('a', [event(4)], 1); // and the reader's own appends interleave
+      await writer.append('a', [event(5)], 2);
+      const startedWaiting = Date.now();
+      await consumer;
+      assert.ok(Date.now() - startedWaiting < 2000);
+      assert.deepEqual(
+        received.map((e) => (e.data as { n: number }).n),
+        [1, 2, 3, 4, 5],
+      );
+      assert.deepEqual(
+        received.map((e) => e.position),
+        [1, 2, 3, 4, 5],
+      );
+    } finally {
+      await subscription.close();
+      await reader.close();
+      await writer.close();
+    }
+  });
+
+  test('readAll pages through the table without loading it at once', async () => {
+    const store = new SqliteEventStore({ dataDir: tempFolder(), pageSize: 10 });
+    try {
+      for (let i = 0; i < 25; i++) await store.append(`s-${i % 3}`, [event(i)], 'any');
+      const all: number[] = [];
+      for await (const recorded of store.readAll()) all.push((recorded.data as { n: number }).n);
+      assert.deepEqual(
+        all,
+        Array.from({ length: 25 }, (_, i) => i),
+      );
+      const limited: number[] = [];
+      for await (const recorded of store.readAll(5, { maxCount: 12 })) limited.push(recorded.position);
+      assert.deepEqual(
+        limited,
+        Array.from({ length: 12 }, (_, i) => i + 6),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a batch that repeats only some ids already in the stream is refused as a conflict, writing nothing', async () => {
+    const store = new SqliteEventStore({ dataDir: tempFolder() });
+    try {
+      const old = event(1);
+      await store.append('s', [old], 'no_stream');
+      await assert.rejects(
+        store.append('s', [old, event(2)], 0),
+        ConcurrencyError,
+        'first id known, second new',
+      );
+      await assert.rejects(
+        store.append('s', [event(3), old], 0),
+        ConcurrencyError,
+        'first id new, second known',
+      );
+      assert.equal((await store.readStream('s')).length, 1);
+      // The same id in another stream is another event.
+      assert.equal((await store.append('t', [old], 'no_stream')).revision, 0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('malformed appends are refused before anything is written', async () => {
+    const store = new SqliteEventStore({ dataDir: tempFolder() });
+    try {
+      const same = event(1);
+      await assert.rejects(store.append('s', [same, same], 'no_stream'), /appears twice/);
+      await assert.rejects(store.append('', [event(1)], 'no_stream'), /non-empty string/);
+      await assert.rejects(store.append('$all', [event(1)], 'any'), /reserved/);
+      await assert.rejects(store.append('s', [event(1)], -1), /expected revision/);
+      await assert.rejects(store.append('s', [{ ...event(1), id: '' }], 'any'), /non-empty string id/);
+      await assert.rejects(store.append('s', [{ ...event(1), version: 0 }], 'any'), /version/);
+      assert.equal(await store.headPosition(), -1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('closing the store ends its live subscriptions and refuses further use', async () => {
+    const store = new SqliteEventStore({ dataDir: tempFolder() });
+    const subscription = store.subscribe();
+    const consumer = (async () => {
+      let count = 0;
+      for await (const _ of subscription) count++;
+      return count;
+    })();
+    await store.append('s', [event(1)], 'no_stream');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await store.close();
+    assert.equal(await consumer, 1);
+    await assert.rejects(store.append('s', [event(2)], 0), /closed/);
+    await store.close(); // twice is harmless
+  });
+
+  test('a file written by a newer schema is refused rather than misread', () => {
+    const dataDir = tempFolder();
+    const raw = new Database(path.join(dataDir, EVENTS_FILE_NAME));
+    raw.pragma('user_version = 99');
+    raw.close();
+    assert.throws(() => new SqliteEventStore({ dataDir }), /schema 99/);
+  });
+});

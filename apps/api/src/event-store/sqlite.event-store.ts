@@ -1,0 +1,373 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { NewEvent, RecordedEvent } from '@custos/domain';
+import Database from 'better-sqlite3';
+import { assertValidAppend } from './append-validation';
+import {
+  type AppendResult,
+  ConcurrencyError,
+  type EventStore,
+  type EventSubscription,
+  type ExpectedRevision,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+} from './event-store.port';
+
+/** The file the SQLite event store keeps under CUSTOS_DATA_DIR. */
+export const EVENTS_FILE_NAME = 'events.sqlite';
+
+/** Bumped when the table layout changes; a file written by a newer layout is refused. */
+const SCHEMA_VERSION = 1;
+
+/**
+ * One table. `position` aliases SQLite's rowid, so it is the global order for free: SQLite has one
+ * writer at a time, so positions become visible in increasing order and a reader never sees a gap
+ * that fills later. Rows are never deleted, so without AUTOINCREMENT no position is ever reused.
+ * UNIQUE(stream, revision) is also the index for reading a stream and finding its revision;
+ * UNIQUE(stream, id) makes re-appends detectable.
+ */
+export const EVENTS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position    INTEGER PRIMARY KEY,
+  stream      TEXT    NOT NULL,
+  revision    INTEGER NOT NULL,
+  id          TEXT    NOT NULL,
+  type        TEXT    NOT NULL,
+  version     INTEGER NOT NULL,
+  data        TEXT    NOT NULL,
+  metadata    TEXT    NOT NULL,
+  recorded_at TEXT    NOT NULL,
+  UNIQUE (stream, revision),
+  UNIQUE (stream, id)
+);`;
+
+/** WAL lets readers (subscriptions, other processes) run while one append writes; NORMAL syncs at checkpoints only. */
+export const EVENTS_PRAGMAS = ['journal_mode = WAL', 'synchronous = NORMAL', 'busy_timeout = 5000'] as const;
+
+export interface SqliteEventStoreOptions {
+  /** Folder that holds `events.sqlite`; created when missing. */
+  dataDir: string;
+  /** How often live subscriptions look for events appended by another process (ms). Default 100. */
+  pollIntervalMs?: number;
+  /** Rows per query when reading all events or catching up. Default 1000. */
+  pageSize?: number;
+}
+
+interface EventRow {
+  position: number;
+  stream: string;
+  revision: number;
+  id: string;
+  type: string;
+  version: number;
+  data: string;
+  metadata: string;
+  recorded_at: string;
+}
+
+interface StreamTip {
+  revision: number;
+  position: number;
+}
+
+const COLUMNS = 'position, stream, revision, id, type, version, data, metadata, recorded_at';
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.id,
+    type: row.type,
+    version: row.version,
+    data: JSON.parse(row.data) as unknown,
+    metadata: JSON.parse(row.metadata) as RecordedEvent['metadata'],
+    stream: row.stream,
+    revision: row.revision,
+    position: row.position,
+    recordedAt: row.recorded_at,
+  };
+}
+
+/**
+ * The embedded event store: one SQLite file under the data folder. better-sqlite3 is synchronous, so
+ * an append is one short IMMEDIATE transaction on the event loop (tens of microseconds) with every
+ * statement prepared once. Subscriptions read the table by position, so catch-up and live delivery
+ * are the same query: appends in this process wake them at once, and a timer wakes them for appends
+ * made by another process on the same file.
+ */
+export class SqliteEventStore implements EventStore {
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly pollIntervalMs: number;
+  private readonly pageSize: number;
+  private readonly subscriptions = new Set<SqliteSubscription>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private readonly selectTip: Database.Statement<[string], StreamTip>;
+  private readonly selectById: Database.Statement<[string, string], StreamTip>;
+  private readonly insertEvent: Database.Statement<
+    [string, number, string, string, number, string, string, string]
+  >;
+  private readonly selectStream: Database.Statement<[string, number, number], EventRow>;
+  private readonly selectAfter: Database.Statement<[number, number], EventRow>;
+  private readonly selectHead: Database.Statement<[], number | null>;
+  private readonly appendTransaction: (
+    stream: string,
+    events: readonly NewEvent[],
+    expected: ExpectedRevision,
+  ) => AppendResult & { written: boolean };
+
+  constructor(options: SqliteEventStoreOptions) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 100;
+    this.pageSize = options.pageSize ?? 1000;
+    mkdirSync(options.dataDir, { recursive: true });
+    this.file = path.join(options.dataDir, EVENTS_FILE_NAME);
+    this.db = new Database(this.file);
+    try {
+      for (const pragma of EVENTS_PRAGMAS) this.db.pragma(pragma);
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION)
+        throw new Error(`${this.file} has event store schema ${version}; this build knows ${SCHEMA_VERSION}`);
+      this.db.exec(EVENTS_SCHEMA);
+      if (version < SCHEMA_VERSION) this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+
+    this.selectTip = this.db.prepare(
+      'SELECT revision, position FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+    );
+    this.selectById = this.db.prepare('SELECT revision, position FROM events WHERE stream = ? AND id = ?');
+    this.insertEvent = this.db.prepare(
+      'INSERT INTO events (stream, revision, id, type, version, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.selectStream = this.db.prepare(
+      `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+    );
+    this.selectAfter = this.db.prepare(
+      `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+    );
+    this.selectHead = this.db.prepare<[], number | null>('SELECT MAX(position) FROM events').pluck();
+
+    const transaction = this.db.transaction(
+      (stream: string, events: readonly NewEvent[], expected: ExpectedRevision) =>
+        this.appendInTransaction(stream, events, expected),
+    );
+    // IMMEDIATE takes the write lock up front: a deferred transaction that reads, then writes, fails
+    // with SQLITE_BUSY (not retried by busy_timeout) when another process wrote in between.
+    this.appendTransaction = transaction.immediate;
+  }
+
+  async append(
+    stream: string,
+    events: readonly NewEvent[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
+    this.assertOpen();
+    assertValidAppend(stream, events, expected);
+    const { revision, position, written } = this.appendTransaction(stream, events, expected);
+    if (written) for (const subscription of this.subscriptions) subscription.wake();
+    return { revision, position };
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const rows = this.selectStream.all(stream, options.fromRevision ?? 0, options.maxCount ?? -1);
+    return rows.map(toRecordedEvent);
+  }
+
+  readAll(afterPosition = -1, options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    this.assertOpen();
+    return {
+      [Symbol.asyncIterator]: () => new PagedReader(this, afterPosition, options.maxCount ?? Infinity),
+    };
+  }
+
+  subscribe(afterPosition = -1): EventSubscription {
+    this.assertOpen();
+    const subscription = new SqliteSubscription(this, afterPosition);
+    this.subscriptions.add(subscription);
+    this.pollTimer ??= setInterval(() => this.poll(), this.pollIntervalMs).unref();
+    return subscription;
+  }
+
+  async headPosition(): Promise<number> {
+    this.assertOpen();
+    return this.selectHead.get() ?? -1;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const subscription of [...this.subscriptions]) await subscription.close();
+    this.closed = true;
+    this.db.close();
+  }
+
+  /** Up to `limit` events strictly after `position`, in global order (a page of readAll or a subscription). */
+  readPage(position: number, limit: number): RecordedEvent[] {
+    return this.selectAfter.all(position, limit).map(toRecordedEvent);
+  }
+
+  get defaultPageSize(): number {
+    return this.pageSize;
+  }
+
+  /** @internal called by a subscription that has ended. */
+  forget(subscription: SqliteSubscription): void {
+    this.subscriptions.delete(subscription);
+    if (this.subscriptions.size === 0 && this.pollTimer) {
+      clearInterval(this.pollTimer);
+      this.pollTimer = undefined;
+    }
+  }
+
+  private appendInTransaction(
+    stream: string,
+    events: readonly NewEvent[],
+    expected: ExpectedRevision,
+  ): AppendResult & { written: boolean } {
+    const tip = this.selectTip.get(stream);
+    const current = tip ? tip.revision : -1;
+    const first = events[0];
+    // A retry: the first id is already there, so every id must be (then nothing to do, whatever
+    // `expected` says), or the batch overlaps history and is refused as a conflict. Checking only the
+    // first id keeps the common path to one lookup; UNIQUE(stream, id) catches a later repeat.
+    if (first && this.selectById.get(stream, first.id)) {
+      let existing: StreamTip | undefined;
+      for (const event of events) {
+        existing = this.selectById.get(stream, event.id);
+        if (!existing) throw new ConcurrencyError(stream, expected, current);
+      }
+      return { ...(existing as StreamTip), written: false };
+    }
+    if (expected === 'no_stream' ? current !== -1 : expected !== 'any' && expected !== current)
+      throw new ConcurrencyError(stream, expected, current === -1 ? 'no_stream' : current);
+    if (events.length === 0) return { revision: current, position: tip ? tip.position : -1, written: false };
+
+    const recordedAt = new Date().toISOString();
+    let revision = current;
+    let position = -1;
+    try {
+      for (const event of events) {
+        revision += 1;
+        const info = this.insertEvent.run(
+          stream,
+          revision,
+          event.id,
+          event.type,
+          event.version,
+          JSON.stringify(event.data) ?? 'null',
+          JSON.stringify(event.metadata),
+          recordedAt,
+        );
+        position = Number(info.lastInsertRowid);
+      }
+    } catch (error) {
+      // Only UNIQUE(stream, id) can fail here (revisions are computed under the write lock): a later
+      // event of the batch is already in the stream.
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
+        throw new ConcurrencyError(stream, expected, current === -1 ? 'no_stream' : current);
+      throw error;
+    }
+    return { revision, position, written: true };
+  }
+
+  private poll(): void {
+    if (this.closed) return;
+    const head = this.selectHead.get() ?? -1;
+    for (const subscription of this.subscriptions) if (subscription.lastPosition < head) subscription.wake();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('event store is closed');
+  }
+}
+
+/** readAll: one page in memory at a time; a plain iterator rather than an async generator, for speed. */
+class PagedReader implements AsyncIterator<RecordedEvent> {
+  private page: RecordedEvent[] = [];
+  private index = 0;
+  private exhausted = false;
+
+  constructor(
+    private readonly store: SqliteEventStore,
+    private lastPosition: number,
+    private remaining: number,
+  ) {}
+
+  next(): Promise<IteratorResult<RecordedEvent>> {
+    if (this.index === this.page.length) {
+      if (this.exhausted || this.remaining <= 0) return Promise.resolve({ value: undefined, done: true });
+      const limit = Math.min(this.store.defaultPageSize, this.remaining);
+      this.page = this.store.readPage(this.lastPosition, limit);
+      this.index = 0;
+      this.remaining -= this.page.length;
+      this.exhausted = this.page.length < limit;
+      const last = this.page[this.page.length - 1];
+      if (!last) return Promise.resolve({ value: undefined, done: true });
+      this.lastPosition = last.position;
+    }
+    return Promise.resolve({ value: this.page[this.index++] as RecordedEvent, done: false });
+  }
+}
+
+/**
+ * A subscription reads pages by position until there is nothing newer, then waits to be woken (by an
+ * append in this process, the poll timer, or close). Since every delivery comes from the table in
+ * position order after the last delivered position, the catch-up/live boundary cannot duplicate or
+ * skip an event.
+ */
+class SqliteSubscription implements EventSubscription, AsyncIterableIterator<RecordedEvent> {
+  private page: RecordedEvent[] = [];
+  private index = 0;
+  private closed = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly store: SqliteEventStore,
+    /** Position of the last event handed out (or the starting point). */
+    public lastPosition: number,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<RecordedEvent>> {
+    while (!this.closed) {
+      const event = this.page[this.index];
+      if (event) {
+        this.index += 1;
+        this.lastPosition = event.position;
+        return { value: event, done: false };
+      }
+      this.page = this.store.readPage(this.lastPosition, this.store.defaultPageSize);
+      this.index = 0;
+      if (this.page.length > 0) continue;
+      // Nothing newer: sleep until woken. No await sits between the empty read and registering the
+      // waker, so an append in this process cannot slip in unnoticed.
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    return { value: undefined, done: true };
+  }
+
+  async return(): Promise<IteratorResult<RecordedEvent>> {
+    await this.close();
+    return { value: undefined, done: true };
+  }
+
+  wake(): void {
+    if (this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.page = [];
+    this.store.forget(this);
+    this.wake();
+  }
+}

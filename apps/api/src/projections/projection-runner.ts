@@ -1,0 +1,187 @@
+import type { RecordedEvent } from '@custos/domain';
+import type { EventStore, EventSubscription } from '../event-store/event-store.port';
+import type { ReadModelStore } from '../read-models/read-model.port';
+import type { Projection } from './projection';
+
+export interface ProjectionLag {
+  projection: string;
+  /** Events in the store not yet applied. */
+  events: number;
+  /** Seconds since the oldest unapplied event was recorded (0 when caught up). */
+  seconds: number;
+}
+
+export interface ProjectionRunnerOptions {
+  /** Most events applied in one atomic unit. */
+  batchSize?: number;
+  /** Called after every applied unit, e.g. to export lag metrics. */
+  onApplied?: (projection: string, position: number) => void;
+  /** Called when a unit fails; the runner retries the same events after `retryDelayMs`. */
+  onError?: (projection: string, error: unknown) => void;
+  retryDelayMs?: number;
+}
+
+/**
+ * Keeps projections up to date: each subscribes from its own checkpoint, applies events in batches,
+ * and moves its checkpoint in the same atomic unit as its writes (ReadModelStore.applyAtomically), so a
+ * crash never applies an event twice and never skips one.
+ */
+export class ProjectionRunner {
+  private readonly workers = new Map<string, ProjectionWorker>();
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly readModels: ReadModelStore,
+    private readonly projections: readonly Projection[],
+    private readonly options: ProjectionRunnerOptions = {},
+  ) {}
+
+  async start(): Promise<void> {
+    await this.readModels.register(this.projections.flatMap((p) => p.collections));
+    for (const projection of this.projections) {
+      const worker = new ProjectionWorker(projection, this.events, this.readModels, this.options);
+      this.workers.set(projection.name, worker);
+      await worker.start();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    this.workers.clear();
+  }
+
+  /** Resolves once every projection has applied `position` (read-your-writes after a command). */
+  async caughtUp(position: number, timeoutMs = 5_000): Promise<void> {
+    await Promise.all([...this.workers.values()].map((w) => w.reached(position, timeoutMs)));
+  }
+
+  async lag(): Promise<ProjectionLag[]> {
+    const head = await this.events.headPosition();
+    return Promise.all(
+      [...this.workers.values()].map(async (w) => ({
+        projection: w.name,
+        events: Math.max(0, head - w.position),
+        seconds: await w.secondsBehind(head),
+      })),
+    );
+  }
+}
+
+class ProjectionWorker {
+  position = -1;
+  private subscription: EventSubscription | undefined;
+  private loop: Promise<void> | undefined;
+  private stopped = false;
+  private readonly waiters = new Set<{ position: number; resolve: () => void }>();
+
+  constructor(
+    private readonly projection: Projection,
+    private readonly events: EventStore,
+    private readonly readModels: ReadModelStore,
+    private readonly options: ProjectionRunnerOptions,
+  ) {}
+
+  get name(): string {
+    return this.projection.name;
+  }
+
+  async start(): Promise<void> {
+    this.position = await this.readModels.checkpoint(this.projection.name);
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.subscription?.close();
+    await this.loop;
+  }
+
+  reached(position: number, timeoutMs: number): Promise<void> {
+    if (this.position >= position) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = { position, resolve: () => (clearTimeout(timer), resolve()) };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(
+          new Error(`projection ${this.name} did not reach position ${position} within ${timeoutMs} ms`),
+        );
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  async secondsBehind(head: number): Promise<number> {
+    if (this.position >= head) return 0;
+    for await (const next of this.events.readAll(this.position, { maxCount: 1 })) {
+      return Math.max(0, (Date.now() - Date.parse(next.recordedAt)) / 1000);
+    }
+    return 0;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.consume();
+      } catch (error) {
+        this.options.onError?.(this.name, error);
+        if (this.stopped) return;
+        // Resubscribe from the checkpoint: the failed batch was rolled back and is read again.
+        await new Promise((r) => setTimeout(r, this.options.retryDelayMs ?? 1_000));
+        this.position = await this.readModels.checkpoint(this.projection.name);
+      }
+    }
+  }
+
+  private async consume(): Promise<void> {
+    const batchSize = this.options.batchSize ?? 500;
+    this.subscription = this.events.subscribe(this.position < 0 ? undefined : this.position);
+    const iterator = this.subscription[Symbol.asyncIterator]();
+    let batch: RecordedEvent[] = [];
+    let pending: Promise<IteratorResult<RecordedEvent>> | undefined;
+    try {
+      for (;;) {
+        pending ??= iterator.next();
+        // Take what is ready now; apply the batch once the subscription has nothing more at once.
+        const result = batch.length === 0 ? await pending : await Promise.race([pending, afterPendingIo()]);
+        if (result === IDLE) {
+          await this.applyBatch(batch);
+          batch = [];
+          continue;
+        }
+        pending = undefined;
+        if (result.done) {
+          await this.applyBatch(batch);
+          return;
+        }
+        batch.push(result.value);
+        if (batch.length >= batchSize) {
+          await this.applyBatch(batch);
+          batch = [];
+        }
+      }
+    } finally {
+      await this.subscription.close();
+    }
+  }
+
+  private async applyBatch(batch: RecordedEvent[]): Promise<void> {
+    const last = batch[batch.length - 1];
+    if (!last) return;
+    const relevant = batch.filter((e) => this.projection.eventTypes.has(e.type));
+    await this.readModels.applyAtomically(this.projection.name, last.position, async (writer) => {
+      for (const event of relevant) await this.projection.apply(event, writer);
+    });
+    this.position = last.position;
+    this.options.onApplied?.(this.name, last.position);
+    for (const waiter of this.waiters) {
+      if (this.position >= waiter.position) {
+        this.waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
+}
+
+const IDLE = Symbol('idle');
+/** Settles after pending I/O callbacks, i.e. when no event is immediately available. */
+const afterPendingIo = () => new Promise<typeof IDLE>((resolve) => setImmediate(() => resolve(IDLE)));
