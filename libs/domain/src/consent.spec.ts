@@ -160,18 +160,16 @@ describe('consent: signed grants and revokes', () => {
 
   test('expiry must be after now and within 365 days, as the contract requires', () => {
     const submit = (expiresAt: number) =>
-      consent
-        .given()
-        .when(
-          {
-            type: 'SubmitGrant',
-            relayId: 'g1',
-            patient,
-            grants: [{ provider, category: 'x', expiresAt }],
-            ...signed,
-          },
-          now,
-        );
+      consent.given().when(
+        {
+          type: 'SubmitGrant',
+          relayId: 'g1',
+          patient,
+          grants: [{ provider, category: 'x', expiresAt }],
+          ...signed,
+        },
+        now,
+      );
     submit(nowSeconds).thenError('invalid_expiry', 'invalid');
     submit(nowSeconds + MAX_GRANT_SECONDS + 1).thenError('invalid_expiry');
     assert.equal(submit(nowSeconds + MAX_GRANT_SECONDS).state().relays.g1?.status, 'submitted');
