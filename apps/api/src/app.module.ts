@@ -5,7 +5,10 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { ConsentModule } from './consent/consent.module';
 import { CoreModule } from './core/core.module';
+import { DirectoryModule } from './directory/directory.module';
 import { ReadModelRoleDirectory } from './directory/read-model-role-directory';
+import { EmergencyModule } from './emergency/emergency.module';
+import { NotificationsModule } from './notifications/notifications.controller';
 import { EventStoreModule } from './event-store/event-store.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ReadModelsModule } from './read-models/read-models.module';
@@ -43,6 +46,9 @@ export class AppModule {
         CoreModule,
         ConsentModule,
         AuditModule,
+        DirectoryModule,
+        EmergencyModule,
+        NotificationsModule,
         WebAppModule,
       ],
     };

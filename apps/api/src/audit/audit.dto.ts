@@ -1,10 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
-import { ADDRESS_PATTERN } from '../consent/consent.dto';
+import { ADDRESS_PATTERN, lowerCase } from '../core/address';
 import { PageQuery } from '../core/page-query';
-
-const lowerCase = ({ value }: { value: unknown }) =>
-  typeof value === 'string' ? value.toLowerCase() : value;
 
 export class AuditSearchQuery extends PageQuery {
   @IsOptional()

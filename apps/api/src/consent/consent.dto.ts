@@ -2,11 +2,8 @@ import { CATEGORY_NAMES, type CategoryName } from '@custos/chain';
 import { MAX_GRANT_SECONDS, MIN_REQUEST_SECONDS, PURPOSE_MAX_LENGTH } from '@custos/domain';
 import { Transform } from 'class-transformer';
 import { PageQuery } from '../core/page-query';
+import { ADDRESS_PATTERN, lowerCase } from '../core/address';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-
-export const ADDRESS_PATTERN = /^0x[0-9a-fA-F]{40}$/;
-const lowerCase = ({ value }: { value: unknown }) =>
-  typeof value === 'string' ? value.toLowerCase() : value;
 
 export class ConsentRequestBody {
   @Matches(ADDRESS_PATTERN, { message: 'patient must be a 0x-prefixed 20-byte hex address' })
