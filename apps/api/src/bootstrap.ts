@@ -1,7 +1,10 @@
 import type { DynamicModule, LogLevel as NestLogLevel, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import { AppModule } from './app.module';
+import { appVersion } from './version';
 import type { AppConfig, LogLevel } from './config/config.schema';
 
 const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
@@ -47,8 +50,30 @@ export async function createApp(
       abortOnError: false,
     },
   );
+  publishOpenApi(app);
   if (config.CORS_ORIGIN.length > 0) {
     app.enableCors({ origin: [...config.CORS_ORIGIN], credentials: false, maxAge: 600 });
   }
   return app;
+}
+
+/** The OpenAPI document at /api/docs-json and its browsable form at /api/docs (both public). */
+function publishOpenApi(app: NestFastifyApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Custos API')
+      .setDescription(
+        'Patient-controlled consent for health data. Sign in with Ethereum, then send the token as Bearer.',
+      )
+      .setVersion(appVersion())
+      .addBearerAuth()
+      .build(),
+  );
+  // Body and query schemas come from the class-validator rules that validate them: one source of truth.
+  const schemas = validationMetadatasToSchemas({ refPointerPrefix: '#/components/schemas/' }) as NonNullable<
+    typeof document.components
+  >['schemas'];
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, ...schemas } };
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
 }
