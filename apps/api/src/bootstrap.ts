@@ -1,20 +1,12 @@
-import type { DynamicModule, LogLevel as NestLogLevel, Type } from '@nestjs/common';
+import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import { AppModule } from './app.module';
+import { PinoLoggerService } from './logging/pino-logger';
 import { appVersion } from './version';
-import type { AppConfig, LogLevel } from './config/config.schema';
-
-const NEST_LEVELS: Record<LogLevel, NestLogLevel[]> = {
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
+import type { AppConfig } from './config/config.schema';
 
 export interface CreateAppOptions {
   /** false silences Nest's logger (tests); by default LOG_LEVEL decides. */
@@ -46,7 +38,7 @@ export async function createApp(
     options.rootModule ?? AppModule.forRoot(config),
     adapter,
     {
-      logger: options.logger === false ? false : NEST_LEVELS[config.LOG_LEVEL],
+      logger: options.logger === false ? false : new PinoLoggerService(config.LOG_LEVEL),
       abortOnError: false,
     },
   );
