@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { AuditAccessDecisionRecorder } from './audit/audit-recorder';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { ChainHealthModule } from './chain/chain-health.module';
 import { ConsentModule } from './consent/consent.module';
 import { CoreModule } from './core/core.module';
 import { DirectoryModule } from './directory/directory.module';
@@ -40,6 +41,7 @@ export class AppModule {
           accessDecisionRecorder: AuditAccessDecisionRecorder,
         }),
         HealthModule,
+        ChainHealthModule,
         MetricsModule,
         EventStoreModule,
         ReadModelsModule,
