@@ -13,6 +13,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { AppModule } from './app.module';
 import { createApp } from './bootstrap';
 import { loadConfig } from './config/load-config';
+import { startChainStub } from './testing/chain-stub';
 import { Public } from './security/public.decorator';
 
 const SECRET_RECORD = { patient: '0xpatient', diagnosis: 'canary-diagnosis' };
@@ -57,8 +58,23 @@ class PublicProbeController {
   }
 }
 
+let chain: Awaited<ReturnType<typeof startChainStub>> | undefined;
+const dataDirs: string[] = [];
+after(async () => {
+  await chain?.close();
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 async function boot(env: Record<string, string> = {}) {
-  const config = loadConfig({ WEB_DIST_DIR: path.join(tmpdir(), 'custos-no-web-build'), ...env });
+  chain ??= await startChainStub();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'custos-app-'));
+  dataDirs.push(dataDir);
+  const config = loadConfig({
+    WEB_DIST_DIR: path.join(tmpdir(), 'custos-no-web-build'),
+    CUSTOS_DATA_DIR: dataDir,
+    CHAIN_RPC_URL: chain.url,
+    ...env,
+  });
   @Module({ imports: [AppModule.forRoot(config)], controllers: [ProbeController, PublicProbeController] })
   class ProbeRootModule {}
   const app = await createApp(config, { logger: false, rootModule: ProbeRootModule });

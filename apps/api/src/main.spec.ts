@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Wallet } from 'ethers';
+import { startChainStub } from './testing/chain-stub';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const MAIN = path.join(__dirname, 'main.ts');
@@ -77,6 +78,8 @@ describe('main.ts', () => {
   });
 
   test('it serves /health on HOST:PORT, logs no secret even at trace level, and exits 0 on SIGTERM', async () => {
+    const chain = await startChainStub();
+    after(() => chain.close());
     const relayerKey = Wallet.createRandom().privateKey;
     const tokenSecret = `canary-token-secret-${'z'.repeat(24)}`;
     const { child, output } = start(
@@ -88,7 +91,7 @@ describe('main.ts', () => {
         AUTH_TOKEN_SECRET: tokenSecret,
         TRTC_SDK_APP_ID: '1400000000',
         TRTC_SECRET_KEY: 'canary-trtc-secret',
-        CHAIN_RPC_URL: 'http://127.0.0.1:8545/canary-rpc-key',
+        CHAIN_RPC_URL: `${chain.url}/canary-rpc-key`,
         // No MONGODB_URI here: the API connects at start-up and would wait for a server that is not
         // there. config.schema.spec checks that a MongoDB password never reaches the logs.
         CUSTOS_DATA_DIR: cwd,
