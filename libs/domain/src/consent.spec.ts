@@ -100,6 +100,21 @@ describe('consent: requests', () => {
       .thenError('invalid_duration');
   });
 
+  test('a provider cannot ask themselves for consent', () => {
+    consent
+      .given()
+      .when({
+        type: 'RequestConsent',
+        requestId: 'r1',
+        patient: provider,
+        provider,
+        category: 'imaging',
+        purpose: 'Follow-up',
+        durationSeconds: day,
+      })
+      .thenError('self_request', 'invalid');
+  });
+
   test('the patient declines a pending request, once', () => {
     const declined: ConsentEvent = {
       type: 'ConsentRequestDeclined',

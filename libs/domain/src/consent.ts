@@ -191,6 +191,9 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
   switch (command.type) {
     case 'RequestConsent': {
       requirePatient(state, command.patient);
+      if (command.provider === command.patient) {
+        throw invalid('self_request', 'a provider cannot request access to their own records');
+      }
       const purpose = command.purpose.trim();
       if (purpose.length < 3 || purpose.length > PURPOSE_MAX_LENGTH) {
         throw invalid('invalid_purpose', `purpose must be 3 to ${PURPOSE_MAX_LENGTH} characters`);

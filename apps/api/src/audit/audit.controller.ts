@@ -41,20 +41,14 @@ export class AuditController {
   ) {
     const filter = { patient: query.patient, actor: query.actor, from: query.from, to: query.to };
     const format = query.format ?? 'json';
-    await this.recorder.record(
-      {
-        actor: context.actor,
-        patient: query.patient ?? null,
-        resource: 'audit',
-        action: format === 'json' ? 'read' : 'export',
-        purpose: 'compliance review',
-        outcome: 'allowed',
-        reason: 'auditor role',
-      },
-      context,
-    );
-    if (format === 'json')
-      return this.queries.execute(new SearchAuditQuery(filter, query.cursor, query.limit));
+    // The read is audited once it has succeeded: a refused query (e.g. a bad cursor) appends nothing.
+    const audited = <T>(result: T) =>
+      this.auditRead(context, query.patient ?? null, 'audit', format === 'json' ? 'read' : 'export').then(
+        () => result,
+      );
+    if (format === 'json') {
+      return audited(await this.queries.execute(new SearchAuditQuery(filter, query.cursor, query.limit)));
+    }
 
     const entries = await findAll<AuditDocument>(
       this.readModels,
@@ -65,7 +59,7 @@ export class AuditController {
     if (format === 'csv') {
       void reply.header('content-type', 'text/csv; charset=utf-8');
       void reply.header('content-disposition', 'attachment; filename="custos-audit.csv"');
-      return auditCsv(entries);
+      return audited(auditCsv(entries));
     }
     const consents = query.patient
       ? await findAll<ConsentDocument>(
@@ -76,9 +70,11 @@ export class AuditController {
         )
       : [];
     void reply.header('content-type', 'application/fhir+json; charset=utf-8');
-    return bundle(
-      [...entries.map(auditEventResource), ...consents.map((c) => consentResource(c, context.now))],
-      context.now,
+    return audited(
+      bundle(
+        [...entries.map(auditEventResource), ...consents.map((c) => consentResource(c, context.now))],
+        context.now,
+      ),
     );
   }
 
@@ -86,18 +82,23 @@ export class AuditController {
   @Get('replay')
   @Roles('auditor')
   async replay(@Context() context: CommandContext, @Query() query: ReplayQuery) {
-    await this.recorder.record(
+    const replayed = await this.queries.execute(new ReplayAccessQuery(query.patient, new Date(query.asOf)));
+    await this.auditRead(context, query.patient, 'audit/replay', 'read');
+    return replayed;
+  }
+
+  private auditRead(context: CommandContext, patient: string | null, resource: string, action: string) {
+    return this.recorder.record(
       {
         actor: context.actor,
-        patient: query.patient,
-        resource: 'audit/replay',
-        action: 'read',
+        patient,
+        resource,
+        action,
         purpose: 'compliance review',
         outcome: 'allowed',
         reason: 'auditor role',
       },
       context,
     );
-    return this.queries.execute(new ReplayAccessQuery(query.patient, new Date(query.asOf)));
   }
 }

@@ -1,7 +1,8 @@
 import { Transform } from 'class-transformer';
-import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
 import { ADDRESS_PATTERN, lowerCase } from '../core/address';
 import { PageQuery } from '../core/page-query';
+import { IsRfc3339 } from '../core/rfc3339';
 
 export class AuditSearchQuery extends PageQuery {
   @IsOptional()
@@ -15,11 +16,11 @@ export class AuditSearchQuery extends PageQuery {
   actor?: string;
 
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'from must be an ISO-8601 time' })
+  @IsRfc3339()
   from?: string;
 
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'to must be an ISO-8601 time' })
+  @IsRfc3339()
   to?: string;
 
   @IsOptional()
@@ -28,7 +29,7 @@ export class AuditSearchQuery extends PageQuery {
 }
 
 export class ReplayQuery {
-  @IsISO8601({ strict: true }, { message: 'asOf must be an ISO-8601 time' })
+  @IsRfc3339()
   asOf!: string;
 
   @Matches(ADDRESS_PATTERN, { message: 'patient must be a 0x-prefixed 20-byte hex address' })

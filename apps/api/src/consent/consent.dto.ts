@@ -36,6 +36,7 @@ export class ConsentRequestListQuery extends PageQuery {
 }
 
 export class IdParam {
-  @Matches(/^[0-9a-f-]{36}$/, { message: 'id must be a UUID' })
+  // Lower case, as the API issues them: one spelling per id.
+  @Matches(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { message: 'id must be a UUID' })
   id!: string;
 }

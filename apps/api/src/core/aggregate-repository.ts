@@ -74,9 +74,10 @@ export class AggregateRepository {
     return { events, position };
   }
 
-  /** Appends events that need no decision (audit entries), without a concurrency check. */
+  /** Appends events that need no decision (audit entries), without a concurrency check; waits for the views. */
   async record<Event extends EventDraft>(stream: string, events: readonly Event[], context: CommandContext) {
     const { position } = await this.store.append(stream, stamp(events, context), 'any');
+    await this.projections.runner.caughtUp(position);
     return position;
   }
 }

@@ -1,0 +1,290 @@
+// Suite 2: who may call what. Every route the server serves (found at run time, see TestApi.routes) is
+// called by every kind of caller, and the answer must be what EXPECTATIONS says. A route without an
+// entry fails: deciding who may call a new route is part of adding it.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { AccessAuditedData, Role } from '@custos/domain';
+import { Wallet } from 'ethers';
+import { SiweMessage } from 'siwe';
+import type { NonceResponse } from '../../apps/api/src/auth/auth.dto';
+import type { GuardedRole } from '../../apps/api/src/auth/roles.decorator';
+import { siweFields } from '../../apps/api/src/auth/testing';
+import {
+  addressesIn,
+  DAY,
+  randomAddress,
+  type RequestOptions,
+  type ServedRoute,
+  TestApi,
+  type User,
+} from './harness';
+import { nestRoutes } from './routes';
+
+interface Actor {
+  name: string;
+  /** Absent for the anonymous caller. */
+  user?: User;
+  roles: readonly Role[];
+}
+
+interface World {
+  api: TestApi;
+  patient: User;
+  providerWithGrant: User;
+  providerWithoutGrant: User;
+}
+
+/** A concrete request for a route: its URL with parameters filled in, query, body. */
+type Sample = RequestOptions & { url?: string };
+
+interface Expectation {
+  /** Who may call the route: anyone, any signed-in wallet, or holders of one of these roles. */
+  allow: 'everyone' | 'signed-in' | readonly GuardedRole[];
+  /** What an allowed caller gets for the sample request. */
+  status: number;
+  /** A request an allowed caller would make (may create what it needs first); default: the bare route. */
+  sample?: (world: World, caller: Actor) => Promise<Sample> | Sample;
+  /** The route ends the session it is called with: call it with a session of its own. */
+  endsSession?: true;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// THE AUTHORIZATION TABLE: route → who may call it. Keep it in step with the routes.
+// ---------------------------------------------------------------------------------------------------
+const EXPECTATIONS: Record<string, Expectation> = {
+  // Public: monitoring and the first two steps of signing in.
+  'GET /health': { allow: 'everyone', status: 200 },
+  'GET /metrics': { allow: 'everyone', status: 200 },
+  'POST /auth/nonce': { allow: 'everyone', status: 201 },
+  'POST /auth/verify': { allow: 'everyone', status: 200, sample: signedSiweMessage },
+
+  // Public: the OpenAPI document and Swagger UI, mounted on Fastify by SwaggerModule (outside Nest's guards).
+  'GET /api/docs': { allow: 'everyone', status: 200 },
+  'GET /api/docs/': { allow: 'everyone', status: 200 },
+  'GET /api/docs/index.html': { allow: 'everyone', status: 200 },
+  'GET /api/docs-json': { allow: 'everyone', status: 200 },
+  'GET /api/docs-yaml': { allow: 'everyone', status: 200 },
+  'GET /api/docs/swagger-ui-init.js': { allow: 'everyone', status: 200 },
+  'GET /api/docs/docs/swagger-ui-init.js': { allow: 'everyone', status: 200 },
+  'GET /api/docs/*': { allow: 'everyone', status: 200, sample: () => ({ url: '/api/docs/swagger-ui.css' }) },
+  'GET /api/docs/docs/*': {
+    allow: 'everyone',
+    status: 200,
+    sample: () => ({ url: '/api/docs/docs/swagger-ui.css' }),
+  },
+  // SwaggerModule answers 404 to everyone here on purpose (it hides swagger-ui-dist's licence file).
+  'GET /api/docs/LICENSE': { allow: 'everyone', status: 404 },
+
+  // Any signed-in wallet: a patient's own data, answered for the caller only.
+  'GET /auth/me': { allow: 'signed-in', status: 200 },
+  'POST /auth/sign-out': { allow: 'signed-in', status: 204, endsSession: true },
+  'GET /audit/me': { allow: 'signed-in', status: 200 },
+  'GET /consent-requests': { allow: 'signed-in', status: 200 },
+  'POST /consent-requests/:id/decline': { allow: 'signed-in', status: 204, sample: pendingRequestToCaller },
+  'GET /patients/me/consents': { allow: 'signed-in', status: 200 },
+  'GET /notifications/me': { allow: 'signed-in', status: 200 },
+  'GET /directory/providers': { allow: 'signed-in', status: 200 },
+
+  // Providers.
+  'POST /consent-requests': {
+    allow: ['provider'],
+    status: 201,
+    sample: () => ({
+      body: {
+        patient: randomAddress(),
+        category: 'lab_results',
+        purpose: 'Follow-up on last month’s blood tests',
+        durationSeconds: 30 * DAY,
+      },
+    }),
+  },
+  'GET /providers/me/patients': { allow: ['provider'], status: 200 },
+
+  // Emergency staff.
+  'POST /emergency/reasons': {
+    allow: ['emergency'],
+    status: 201,
+    sample: ({ patient }) => ({
+      body: { patient: patient.address, reason: `Unconscious on arrival, case ${randomUUID()}` },
+    }),
+  },
+
+  // Compliance officers.
+  'GET /audit': {
+    allow: ['auditor'],
+    status: 200,
+    sample: ({ patient }) => ({ query: { patient: patient.address } }),
+  },
+  'GET /audit/replay': {
+    allow: ['auditor'],
+    status: 200,
+    sample: ({ patient }) => ({ query: { asOf: new Date().toISOString(), patient: patient.address } }),
+  },
+
+  // Administrators.
+  'PUT /directory/:address/profile': {
+    allow: ['admin'],
+    status: 200,
+    sample: ({ providerWithGrant }) => ({
+      url: `/directory/${providerWithGrant.address}/profile`,
+      body: { name: 'Dr. Ada Lovelace', specialty: 'Cardiology' },
+    }),
+  },
+};
+
+async function signedSiweMessage({ api }: World, caller: Actor): Promise<Sample> {
+  const wallet = caller.user?.wallet ?? Wallet.createRandom();
+  const nonce = (await api.post('/auth/nonce', undefined)).json<NonceResponse>();
+  const message = new SiweMessage(siweFields(wallet, nonce)).prepareMessage();
+  return { body: { message, signature: await wallet.signMessage(message) } };
+}
+
+/** A provider's pending request addressed to the caller, for the caller to decline. */
+async function pendingRequestToCaller(world: World, caller: Actor): Promise<Sample> {
+  if (!caller.user) return { url: `/consent-requests/${randomUUID()}/decline` };
+  const provider =
+    caller.user === world.providerWithoutGrant ? world.providerWithGrant : world.providerWithoutGrant;
+  const res = await world.api.post(
+    '/consent-requests',
+    { patient: caller.user.address, category: 'imaging', purpose: 'Check the X-ray', durationSeconds: DAY },
+    provider.token,
+  );
+  assert.equal(res.statusCode, 201, `setup: request to ${caller.name}: ${res.body}`);
+  return { url: `/consent-requests/${res.json<{ id: string }>().id}/decline` };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+function mayCall(expectation: Expectation, actor: Actor): boolean {
+  if (expectation.allow === 'everyone') return true;
+  if (!actor.user) return false;
+  if (expectation.allow === 'signed-in') return true;
+  return expectation.allow.some((role) => actor.roles.includes(role));
+}
+
+describe('authorization matrix: every route × every kind of caller', () => {
+  let api: TestApi;
+  let world: World;
+  let actors: Actor[];
+  let routes: ServedRoute[];
+
+  before(async () => {
+    api = await TestApi.start();
+    const patient = await api.newUser();
+    const providerWithGrant = await api.newUser('provider');
+    await api.grant(
+      patient.address,
+      providerWithGrant.address,
+      'lab_results',
+      new Date(Date.now() + 30 * DAY * 1000),
+    );
+    const providerWithoutGrant = await api.newUser('provider');
+    world = { api, patient, providerWithGrant, providerWithoutGrant };
+    actors = [
+      { name: 'anonymous', roles: [] },
+      { name: 'patient', user: patient, roles: [] },
+      { name: 'other patient', user: await api.newUser(), roles: [] },
+      { name: 'provider with a grant', user: providerWithGrant, roles: ['provider'] },
+      { name: 'provider without a grant', user: providerWithoutGrant, roles: ['provider'] },
+      { name: 'emergency staff', user: await api.newUser('emergency'), roles: ['emergency'] },
+      { name: 'auditor', user: await api.newUser('auditor'), roles: ['auditor'] },
+      { name: 'admin', user: await api.newUser('admin'), roles: ['admin'] },
+    ];
+    routes = api.routes.sort((a, b) => a.key.localeCompare(b.key));
+  });
+  after(() => api.close());
+
+  test('the routes found include every route of every Nest controller', () => {
+    const fromNest = nestRoutes(api.app, routes); // throws when a controller route is not served as computed
+    assert.ok(fromNest.length >= 10, `only ${fromNest.length} controller routes found`);
+    assert.ok(routes.length >= fromNest.length);
+  });
+
+  test('every route served has an authorization expectation, and every expectation a route', () => {
+    const served = new Set(routes.map((r) => r.key));
+    const missing = routes.filter((r) => !(r.key in EXPECTATIONS)).map((r) => r.key);
+    assert.deepEqual(
+      missing,
+      [],
+      `route(s) with no authorization expectation: ${missing.join(', ')}; ` +
+        'add them to EXPECTATIONS in test/api/authorization-matrix.spec.ts',
+    );
+    const stale = Object.keys(EXPECTATIONS).filter((key) => !served.has(key));
+    assert.deepEqual(stale, [], `expectations for routes that are not served: ${stale.join(', ')}`);
+  });
+
+  test('each route answers each caller as its rule says; refusals leak nothing and are audited once', async (t) => {
+    for (const route of routes) {
+      await t.test(route.key, async () => {
+        const expectation = EXPECTATIONS[route.key];
+        assert.ok(expectation, `route ${route.key} has no authorization expectation`);
+        const failures: string[] = [];
+        for (const actor of actors) {
+          failures.push(...(await check(route, expectation, actor)));
+        }
+        if (expectation.allow !== 'everyone' && route.method === 'GET') {
+          // Fastify answers HEAD with the GET handler: it must be as closed as the GET.
+          const head = await api.request('HEAD', route.url.replace(/:(\w+)/g, '0'));
+          if (head.statusCode !== 401) failures.push(`anonymous HEAD: expected 401, got ${head.statusCode}`);
+        }
+        assert.deepEqual(failures, [], failures.join('\n'));
+      });
+    }
+  });
+
+  async function check(route: ServedRoute, expectation: Expectation, actor: Actor): Promise<string[]> {
+    const failures: string[] = [];
+    const allowed = mayCall(expectation, actor);
+    // Refused callers get the same request an allowed one would send (another user's address in it).
+    const sample = (await expectation.sample?.(world, actor)) ?? {};
+    const token =
+      actor.user && expectation.endsSession ? await api.signIn(actor.user.wallet) : actor.user?.token;
+    const headBefore = await api.eventStore.headPosition();
+
+    const res = await api.request(route.method, sample.url ?? route.url, { ...sample, token });
+
+    const appended = await api.events(headBefore);
+    const denials = appended.filter(
+      (e) => e.type === 'AccessAudited' && (e.data as AccessAuditedData).outcome === 'denied',
+    );
+    const who = `${actor.name}`;
+    if (allowed) {
+      if (res.statusCode !== expectation.status)
+        failures.push(
+          `${who}: expected ${expectation.status}, got ${res.statusCode} ${res.body.slice(0, 200)}`,
+        );
+      if (denials.length > 0) failures.push(`${who}: allowed, yet ${denials.length} denial(s) were audited`);
+      return failures;
+    }
+
+    const expected = actor.user ? 403 : 401;
+    if (res.statusCode !== expected) {
+      failures.push(`${who}: expected ${expected}, got ${res.statusCode} ${res.body.slice(0, 200)}`);
+    }
+    const foreign = addressesIn(res.body).filter((a) => a !== actor.user?.address);
+    if (foreign.length > 0) failures.push(`${who}: the ${res.statusCode} body names ${foreign.join(', ')}`);
+    if (appended.length !== 1 || denials.length !== 1) {
+      failures.push(
+        `${who}: expected exactly one AccessAudited denial, got ${appended.map((e) => e.type).join(', ') || 'nothing'}`,
+      );
+    } else {
+      const audit = denials[0]!.data as AccessAuditedData;
+      const want = {
+        actor: actor.user?.address ?? 'anonymous',
+        resource: route.url,
+        action: route.method,
+        outcome: 'denied',
+      };
+      const got = {
+        actor: audit.actor,
+        resource: audit.resource,
+        action: audit.action,
+        outcome: audit.outcome,
+      };
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        failures.push(`${who}: audited ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+    }
+    return failures;
+  }
+});

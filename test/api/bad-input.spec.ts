@@ -1,0 +1,534 @@
+// Suite 4: bad input is refused at the edge. Each case is a request from a caller who may use the
+// route, with one thing wrong: answered 400 (or 413 for a body over MAX_BODY_BYTES) with a message
+// naming the field, and nothing appended to the event store.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { Wallet } from 'ethers';
+import { SiweMessage } from 'siwe';
+import type { NonceResponse } from '../../apps/api/src/auth/auth.dto';
+import { siweFields } from '../../apps/api/src/auth/testing';
+import { DAY, randomAddress, type RequestOptions, type Response, TestApi, type User } from './harness';
+import { nestRoutes } from './routes';
+
+interface World {
+  api: TestApi;
+  patient: User;
+  provider: User;
+  auditor: User;
+  admin: User;
+  emergency: User;
+  /** Holds every role: may call every route. */
+  everyone: User;
+}
+
+type Caller = 'anonymous' | 'patient' | 'provider' | 'auditor' | 'admin' | 'emergency';
+type Build<T> = T | ((w: World) => T | Promise<T>);
+
+interface BadInput {
+  route: string;
+  as: Caller;
+  /** What is wrong with the request. */
+  name: string;
+  url?: Build<string>;
+  query?: Build<Record<string, unknown>>;
+  body?: Build<unknown>;
+  /** A raw body (not JSON-encoded) with its content type. */
+  raw?: { payload: string; contentType: string };
+  /** 400 unless said otherwise. */
+  status?: number;
+  /** The field the message must name; null when the problem is not one field's (e.g. unparseable JSON). */
+  field: string | null;
+  /** A known product bug: the case is reported, not failed. */
+  todo?: string;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Valid requests, which the cases below spoil one thing at a time.
+// ---------------------------------------------------------------------------------------------------
+const consentRequest = (w: World) => ({
+  patient: w.patient.address,
+  category: 'lab_results',
+  purpose: 'Review of the latest blood tests',
+  durationSeconds: 7 * DAY,
+});
+const replayQuery = (w: World) => ({ asOf: new Date().toISOString(), patient: w.patient.address });
+const profileUrl = (w: World) => `/directory/${w.provider.address}/profile`;
+const profile = { name: 'Dr. Grace Hopper', specialty: 'Neurology' };
+const emergencyReason = (w: World) => ({
+  patient: w.patient.address,
+  reason: 'Unconscious on arrival; checking allergies',
+});
+async function siweBody(w: World) {
+  const wallet = Wallet.createRandom();
+  const nonce = (await w.api.post('/auth/nonce', undefined)).json<NonceResponse>();
+  const message = new SiweMessage(siweFields(wallet, nonce)).prepareMessage();
+  return { message, signature: await wallet.signMessage(message) };
+}
+
+const spoil =
+  <T extends object>(base: (w: World) => T | Promise<T>, change: Record<string, unknown>) =>
+  async (w: World) => ({ ...(await base(w)), ...change });
+const without =
+  <T extends object>(base: (w: World) => T | Promise<T>, field: string) =>
+  async (w: World) => {
+    const copy = { ...(await base(w)) } as Record<string, unknown>;
+    delete copy[field];
+    return copy;
+  };
+
+const MALFORMED_ADDRESSES = {
+  'too short': '0x1234',
+  'not hex': `0x${'g'.repeat(40)}`,
+  'no 0x prefix': 'a'.repeat(40),
+  'a name': 'alice.eth',
+};
+
+/** The page parameters every list takes, spoiled. */
+function pageCases(route: string, as: Caller, query: Build<Record<string, string>> = {}): BadInput[] {
+  const q = (extra: Record<string, string>) => async (w: World) => ({
+    ...(typeof query === 'function' ? await query(w) : query),
+    ...extra,
+  });
+  return [
+    { route, as, name: 'limit 0', query: q({ limit: '0' }), field: 'limit' },
+    { route, as, name: 'limit above 200', query: q({ limit: '201' }), field: 'limit' },
+    { route, as, name: 'limit not a number', query: q({ limit: 'ten' }), field: 'limit' },
+    { route, as, name: 'oversized cursor', query: q({ cursor: 'c'.repeat(501) }), field: 'cursor' },
+    { route, as, name: 'unknown query parameter', query: q({ admin: 'true' }), field: 'admin' },
+  ];
+}
+
+const CASES: BadInput[] = [
+  // ----------------------------------------------------------------------- POST /consent-requests
+  ...Object.entries(MALFORMED_ADDRESSES).map(([what, patient]) => ({
+    route: 'POST /consent-requests',
+    as: 'provider' as const,
+    name: `patient address ${what}`,
+    body: spoil(consentRequest, { patient }),
+    field: 'patient',
+  })),
+  ...['patient', 'category', 'purpose', 'durationSeconds'].map((field) => ({
+    route: 'POST /consent-requests',
+    as: 'provider' as const,
+    name: `${field} missing`,
+    body: without(consentRequest, field),
+    field,
+  })),
+  ...(
+    [
+      ['patient as a number', { patient: 12345 }, 'patient'],
+      ['unknown category', { category: 'genome' }, 'category'],
+      ['category as an operator object', { category: { $ne: null } }, 'category'],
+      ['purpose as a number', { purpose: 42 }, 'purpose'],
+      ['purpose too short', { purpose: 'ok' }, 'purpose'],
+      ['purpose too short once trimmed', { purpose: '     ok      ' }, 'purpose'],
+      ['purpose over 500 characters', { purpose: 'x'.repeat(501) }, 'purpose'],
+      ['durationSeconds as a string', { durationSeconds: '3600' }, 'durationSeconds'],
+      ['durationSeconds not whole', { durationSeconds: 3600.5 }, 'durationSeconds'],
+      ['durationSeconds negative', { durationSeconds: -1 }, 'durationSeconds'],
+      ['durationSeconds under an hour', { durationSeconds: 3599 }, 'durationSeconds'],
+      ['durationSeconds over a year', { durationSeconds: 365 * DAY + 1 }, 'durationSeconds'],
+      ['durationSeconds 1e308', { durationSeconds: 1e308 }, 'durationSeconds'],
+      ['durationSeconds null', { durationSeconds: null }, 'durationSeconds'],
+      ['an extra field', { isAdmin: true }, 'isAdmin'],
+      [
+        'a provider field (impersonation)',
+        { provider: '0x000000000000000000000000000000000000dead' },
+        'provider',
+      ],
+    ] as const
+  ).map(([name, change, field]) => ({
+    route: 'POST /consent-requests',
+    as: 'provider' as const,
+    name,
+    body: spoil(consentRequest, change),
+    field,
+  })),
+  {
+    route: 'POST /consent-requests',
+    as: 'provider',
+    name: 'no body at all',
+    field: 'patient',
+  },
+  {
+    route: 'POST /consent-requests',
+    as: 'provider',
+    name: 'a JSON array instead of an object',
+    raw: { payload: '[]', contentType: 'application/json' },
+    field: 'patient',
+  },
+  {
+    route: 'POST /consent-requests',
+    as: 'provider',
+    name: 'unparseable JSON',
+    raw: { payload: '{"patient":', contentType: 'application/json' },
+    field: null,
+  },
+  {
+    route: 'POST /consent-requests',
+    as: 'provider',
+    name: 'a __proto__ key',
+    raw: { payload: '{"__proto__":{"isAdmin":true}}', contentType: 'application/json' },
+    field: null,
+  },
+
+  // ----------------------------------------------------------- POST /consent-requests/:id/decline
+  ...(
+    [
+      ['id not a UUID', 'not-a-uuid'],
+      ['id in upper case', randomUUID().toUpperCase()],
+      ['id one character short', randomUUID().slice(1)],
+    ] as const
+  ).map(([name, id]) => ({
+    route: 'POST /consent-requests/:id/decline',
+    as: 'patient' as const,
+    name,
+    url: `/consent-requests/${id}/decline`,
+    field: 'id',
+  })),
+  {
+    route: 'POST /consent-requests/:id/decline',
+    as: 'patient',
+    name: 'id of 36 dashes',
+    url: `/consent-requests/${'-'.repeat(36)}/decline`,
+    field: 'id',
+  },
+  {
+    route: 'POST /consent-requests/:id/decline',
+    as: 'patient',
+    name: 'id longer than Fastify accepts',
+    url: `/consent-requests/${'a'.repeat(500)}/decline`,
+    status: 414,
+    field: null,
+  },
+
+  // ------------------------------------------------------------------------------------- GET /audit
+  ...(['patient', 'actor'] as const).flatMap((field) =>
+    Object.entries(MALFORMED_ADDRESSES).map(([what, value]) => ({
+      route: 'GET /audit',
+      as: 'auditor' as const,
+      name: `${field} address ${what}`,
+      query: { [field]: value },
+      field,
+    })),
+  ),
+  ...(
+    [
+      ['patient given twice', { patient: [randomAddress(), randomAddress()] }, 'patient'],
+      ['from not a time', { from: 'yesterday' }, 'from'],
+      ['from month 13', { from: '2024-13-01T00:00:00Z' }, 'from'],
+      ['to not a time', { to: '1700000000' }, 'to'],
+      ['to hour 24', { to: '2024-01-01T24:00:00Z' }, 'to'],
+      ['format not offered', { format: 'xml' }, 'format'],
+    ] as [string, Record<string, unknown>, string][]
+  ).map(([name, query, field]) => ({ route: 'GET /audit', as: 'auditor' as const, name, query, field })),
+  {
+    route: 'GET /audit',
+    as: 'auditor',
+    name: 'from as an ISO-8601 week date the validator accepts and Date cannot parse',
+    query: { from: '2024-W01' },
+    field: 'from',
+  },
+  {
+    route: 'GET /audit',
+    as: 'auditor',
+    name: 'a cursor this API never issued',
+    query: { cursor: 'not-a-real-cursor' },
+    field: 'cursor',
+  },
+  ...pageCases('GET /audit', 'auditor'),
+
+  // ------------------------------------------------------------------------------ GET /audit/replay
+  ...(['asOf', 'patient'] as const).map((field) => ({
+    route: 'GET /audit/replay',
+    as: 'auditor' as const,
+    name: `${field} missing`,
+    query: without(replayQuery, field),
+    field,
+  })),
+  ...Object.entries(MALFORMED_ADDRESSES).map(([what, patient]) => ({
+    route: 'GET /audit/replay',
+    as: 'auditor' as const,
+    name: `patient address ${what}`,
+    query: spoil(replayQuery, { patient }),
+    field: 'patient',
+  })),
+  ...(
+    [
+      ['asOf not a time', { asOf: 'now' }],
+      ['asOf 30 February', { asOf: '2024-02-30T00:00:00Z' }],
+      ['asOf year 0', { asOf: '0000-01-01T00:00:00Z' }],
+      ['asOf beyond the range of dates', { asOf: '+275761-01-01T00:00:00Z' }],
+      ['asOf as unix seconds', { asOf: '1700000000' }],
+    ] as const
+  ).map(([name, change]) => ({
+    route: 'GET /audit/replay',
+    as: 'auditor' as const,
+    name,
+    query: spoil(replayQuery, change),
+    field: 'asOf',
+  })),
+  ...(
+    [
+      ['asOf as an ISO-8601 week date', '2024-W01'],
+      ['asOf in ISO-8601 basic format', '20240101T000000Z'],
+      ['asOf with a decimal comma', '2024-01-01T00:00:00,5Z'],
+    ] as const
+  ).map(([name, asOf]) => ({
+    route: 'GET /audit/replay',
+    as: 'auditor' as const,
+    name,
+    query: spoil(replayQuery, { asOf }),
+    field: 'asOf',
+  })),
+  {
+    route: 'GET /audit/replay',
+    as: 'auditor',
+    name: 'an extra query parameter',
+    query: spoil(replayQuery, { provider: randomAddress() }),
+    field: 'provider',
+  },
+
+  // -------------------------------------------------------------------------------- POST /auth/verify
+  ...(['message', 'signature'] as const).map((field) => ({
+    route: 'POST /auth/verify',
+    as: 'anonymous' as const,
+    name: `${field} missing`,
+    body: without(siweBody, field),
+    field,
+  })),
+  ...(
+    [
+      ['signature too short', { signature: '0x1234' }, 'signature'],
+      ['signature not hex', { signature: `0x${'z'.repeat(130)}` }, 'signature'],
+      ['signature as a number', { signature: 1 }, 'signature'],
+      ['message as a number', { message: 42 }, 'message'],
+      ['message over 4096 characters', { message: 'm'.repeat(4097) }, 'message'],
+      ['message not an EIP-4361 message', { message: 'Please let me in' }, 'message'],
+      ['an extra field', { address: randomAddress() }, 'address'],
+    ] as const
+  ).map(([name, change, field]) => ({
+    route: 'POST /auth/verify',
+    as: 'anonymous' as const,
+    name,
+    body: spoil(siweBody, change),
+    field,
+  })),
+
+  // ---------------------------------------------------------------- PUT /directory/:address/profile
+  ...Object.entries(MALFORMED_ADDRESSES).map(([what, address]) => ({
+    route: 'PUT /directory/:address/profile',
+    as: 'admin' as const,
+    name: `address ${what}`,
+    url: `/directory/${address}/profile`,
+    body: profile,
+    field: 'address',
+  })),
+  ...(
+    [
+      ['name missing', { specialty: 'Neurology' }, 'name'],
+      ['specialty missing', { name: 'Dr. Grace Hopper' }, 'specialty'],
+      ['name over 100 characters', { ...profile, name: 'n'.repeat(101) }, 'name'],
+      ['name blank', { ...profile, name: '    ' }, 'name'],
+      ['specialty as a number', { ...profile, specialty: 7 }, 'specialty'],
+      ['specialty over 100 characters', { ...profile, specialty: 's'.repeat(101) }, 'specialty'],
+      ['an extra field', { ...profile, roles: ['admin'] }, 'roles'],
+    ] as const
+  ).map(([name, body, field]) => ({
+    route: 'PUT /directory/:address/profile',
+    as: 'admin' as const,
+    name,
+    url: profileUrl,
+    body,
+    field,
+  })),
+
+  // ---------------------------------------------------------------------------- POST /emergency/reasons
+  ...Object.entries(MALFORMED_ADDRESSES).map(([what, patient]) => ({
+    route: 'POST /emergency/reasons',
+    as: 'emergency' as const,
+    name: `patient address ${what}`,
+    body: spoil(emergencyReason, { patient }),
+    field: 'patient',
+  })),
+  ...(
+    [
+      ['reason too short', { reason: 'urgent' }, 'reason'],
+      ['reason too short once trimmed', { reason: '   urgent!    ' }, 'reason'],
+      ['reason over 2000 characters', { reason: 'r'.repeat(2001) }, 'reason'],
+      ['reason as a list', { reason: ['Unconscious on arrival'] }, 'reason'],
+      ['an extra field', { expiresAt: 9999999999 }, 'expiresAt'],
+    ] as const
+  ).map(([name, change, field]) => ({
+    route: 'POST /emergency/reasons',
+    as: 'emergency' as const,
+    name,
+    body: spoil(emergencyReason, change),
+    field,
+  })),
+  {
+    route: 'POST /emergency/reasons',
+    as: 'emergency',
+    name: 'reason missing',
+    body: without(emergencyReason, 'reason'),
+    field: 'reason',
+  },
+
+  // ------------------------------------------------------------------------------------------ lists
+  { route: 'GET /consent-requests', as: 'patient', name: 'as=admin', query: { as: 'admin' }, field: 'as' },
+  {
+    route: 'GET /consent-requests',
+    as: 'patient',
+    name: 'status unknown',
+    query: { status: 'open' },
+    field: 'status',
+  },
+  ...pageCases('GET /consent-requests', 'patient'),
+  ...pageCases('GET /audit/me', 'patient'),
+  ...pageCases('GET /providers/me/patients', 'provider'),
+  ...pageCases('GET /notifications/me', 'patient'),
+  ...pageCases('GET /directory/providers', 'patient'),
+];
+
+// ---------------------------------------------------------------------------------------------------
+
+/** The valid request each route's cases start from; must succeed (checked below). */
+const VALID: Record<
+  string,
+  {
+    as: Caller;
+    status: number;
+    url?: Build<string>;
+    query?: Build<Record<string, string>>;
+    body?: Build<unknown>;
+  }
+> = {
+  'POST /consent-requests': {
+    as: 'provider',
+    status: 201,
+    body: spoil(consentRequest, { patient: randomAddress() }),
+  },
+  'POST /consent-requests/:id/decline': {
+    as: 'patient',
+    status: 204,
+    url: async (w) => {
+      const res = await w.api.post(
+        '/consent-requests',
+        { ...consentRequest(w), category: 'vitals' },
+        w.provider.token,
+      );
+      return `/consent-requests/${res.json<{ id: string }>().id}/decline`;
+    },
+  },
+  'GET /audit': {
+    as: 'auditor',
+    status: 200,
+    query: { patient: randomAddress(), from: '2024-01-01T00:00:00Z' },
+  },
+  'GET /audit/replay': { as: 'auditor', status: 200, query: replayQuery },
+  'POST /auth/verify': { as: 'anonymous', status: 200, body: siweBody },
+  'PUT /directory/:address/profile': { as: 'admin', status: 200, url: profileUrl, body: profile },
+  'POST /emergency/reasons': { as: 'emergency', status: 201, body: emergencyReason },
+  'GET /consent-requests': {
+    as: 'patient',
+    status: 200,
+    query: { as: 'provider', status: 'pending', limit: '5' },
+  },
+  'GET /audit/me': { as: 'patient', status: 200, query: { limit: '200' } },
+  'GET /providers/me/patients': { as: 'provider', status: 200, query: { limit: '1' } },
+  'GET /notifications/me': { as: 'patient', status: 200, query: { limit: '10' } },
+  'GET /directory/providers': { as: 'patient', status: 200, query: { limit: '10' } },
+};
+
+async function build<T>(value: Build<T> | undefined, w: World): Promise<T | undefined> {
+  return typeof value === 'function' ? (value as (w: World) => T | Promise<T>)(w) : value;
+}
+
+function tokenOf(w: World, caller: Caller): string | undefined {
+  return caller === 'anonymous' ? undefined : w[caller].token;
+}
+
+function messageOf(res: Response): string {
+  try {
+    const { message } = res.json<{ message?: unknown }>();
+    return Array.isArray(message) ? message.join('; ') : String(message);
+  } catch {
+    return res.body;
+  }
+}
+
+describe('bad input is refused at the edge, naming the field, and appends nothing', () => {
+  let w: World;
+  before(async () => {
+    const api = await TestApi.start();
+    w = {
+      api,
+      patient: await api.newUser(),
+      provider: await api.newUser('provider'),
+      auditor: await api.newUser('auditor'),
+      admin: await api.newUser('admin'),
+      emergency: await api.newUser('emergency'),
+      everyone: await api.newUser('provider', 'emergency', 'auditor', 'admin'),
+    };
+  });
+  after(() => w.api.close());
+
+  test('every route that validates a body, params or query has bad-input cases', () => {
+    const covered = new Set(CASES.map((c) => c.route));
+    const missing = nestRoutes(w.api.app, w.api.routes)
+      .filter((r) => r.inputs.length > 0 && !covered.has(r.key))
+      .map((r) => `${r.key} (${r.inputs.join(', ')})`);
+    assert.deepEqual(missing, [], `no bad-input case for: ${missing.join(', ')}; add some to CASES`);
+  });
+
+  test('the valid requests the cases start from are accepted', async () => {
+    for (const [route, valid] of Object.entries(VALID)) {
+      const [method, path] = route.split(' ') as [string, string];
+      const res = await w.api.request(method, (await build(valid.url, w)) ?? path, {
+        token: tokenOf(w, valid.as),
+        query: await build(valid.query, w),
+        body: await build(valid.body, w),
+      });
+      assert.equal(res.statusCode, valid.status, `${route}: ${res.body}`);
+    }
+  });
+
+  for (const c of CASES) {
+    test(`${c.route}: ${c.name} → ${c.status ?? 400}`, c.todo ? { todo: c.todo } : {}, async () => {
+      const [method, path] = c.route.split(' ') as [string, string];
+      const url = (await build(c.url, w)) ?? path;
+      const query = (await build(c.query, w)) as RequestOptions['query'];
+      const body = await build(c.body, w);
+      const before = await w.api.eventCount();
+      const res = await w.api.request(method, url, {
+        token: tokenOf(w, c.as),
+        query,
+        ...(c.raw ? { payload: c.raw.payload, headers: { 'content-type': c.raw.contentType } } : { body }),
+      });
+      assert.equal(res.statusCode, c.status ?? 400, res.body.slice(0, 300));
+      if (c.field !== null)
+        assert.match(messageOf(res), new RegExp(`\\b${c.field}\\b`), 'the message names the field');
+      assert.equal(await w.api.eventCount(), before, 'nothing was appended');
+    });
+  }
+
+  test('a body over MAX_BODY_BYTES is refused (413) on every route that takes one, before anything is appended', async () => {
+    const tooBig = JSON.stringify({ padding: 'x'.repeat(w.api.config.MAX_BODY_BYTES) });
+    const routes = w.api.routes.filter((r) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method));
+    assert.ok(routes.length >= 5);
+    const failures: string[] = [];
+    for (const route of routes) {
+      const url = route.url.replace(/:id\b/g, randomUUID()).replace(/:address\b/g, w.provider.address);
+      const before = await w.api.eventCount();
+      const res = await w.api.request(route.method, url, {
+        token: w.everyone.token,
+        payload: tooBig,
+        headers: { 'content-type': 'application/json' },
+      });
+      if (res.statusCode !== 413) failures.push(`${route.key}: ${res.statusCode} ${res.body.slice(0, 120)}`);
+      if ((await w.api.eventCount()) !== before) failures.push(`${route.key}: appended events`);
+    }
+    assert.deepEqual(failures, []);
+  });
+});
