@@ -18,13 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {
-  accessAudited,
-  AUDIT_STREAM,
-  consentStream,
-  type NewEvent,
-  type RecordedEvent,
-} from '@custos/domain';
+import { accessAudited, AUDIT_STREAM, consentStream, type NewEvent } from '@custos/domain';
 import { stamp } from '../apps/api/src/core/aggregate-repository';
 import { ProjectionRunner } from '../apps/api/src/projections/projection-runner';
 import { PROJECTIONS } from '../apps/api/src/projections/read-models';
@@ -35,7 +29,9 @@ import {
   EVENTS_FILE_NAME,
   EVENTS_PRAGMAS,
   EVENTS_SCHEMA,
+  type EventRow,
   SqliteEventStore,
+  toRecordedEvent,
 } from '../apps/api/src/event-store/sqlite.event-store';
 
 const STREAMS = 100;
@@ -98,25 +94,13 @@ class Streams {
 // The baseline: raw better-sqlite3, same schema, same pragmas, same work.
 // ---------------------------------------------------------------------------
 
-interface Row {
-  position: number;
-  stream: string;
-  revision: number;
-  id: string;
-  type: string;
-  version: number;
-  data: string;
-  metadata: string;
-  recorded_at: string;
-}
-
 class RawStore {
   private readonly db: Database.Database;
   private readonly selectTip: Database.Statement<[string], { revision: number }>;
   private readonly insert: Database.Statement<
     [string, number, string, string, number, string, string, string]
   >;
-  private readonly selectAfter: Database.Statement<[number, number], Row>;
+  private readonly selectAfter: Database.Statement<[number, number], EventRow>;
   readonly append: (stream: string, events: readonly NewEvent[], expected: ExpectedRevision) => number;
 
   constructor(dataDir: string) {
@@ -164,17 +148,8 @@ class RawStore {
     for (;;) {
       const rows = this.selectAfter.all(after, PAGE_SIZE);
       for (const row of rows) {
-        const event: RecordedEvent = {
-          id: row.id,
-          type: row.type,
-          version: row.version,
-          data: JSON.parse(row.data) as unknown,
-          metadata: JSON.parse(row.metadata) as RecordedEvent['metadata'],
-          stream: row.stream,
-          revision: row.revision,
-          position: row.position,
-          recordedAt: row.recorded_at,
-        };
+        // The same row decoding as the adapter: the comparison is about the access path.
+        const event = toRecordedEvent(row);
         after = event.position;
         count += 1;
       }

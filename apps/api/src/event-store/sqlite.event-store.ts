@@ -53,7 +53,8 @@ export interface SqliteEventStoreOptions {
   pageSize?: number;
 }
 
-interface EventRow {
+/** A row of the events table, as better-sqlite3 returns it. */
+export interface EventRow {
   position: number;
   stream: string;
   revision: number;
@@ -72,7 +73,7 @@ interface StreamTip {
 
 const COLUMNS = 'position, stream, revision, id, type, version, data, metadata, recorded_at';
 
-function toRecordedEvent(row: EventRow): RecordedEvent {
+export function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
     id: row.id,
     type: row.type,
