@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
@@ -14,9 +15,10 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
  * @dev No personal health information is stored or emitted: only addresses, category ids
  * (keccak256 of a category name), record ids (hashes), reason hashes and Merkle roots.
  * Patients never need gas: every patient action has an EIP-712 `...WithSig` twin that anyone may relay.
- * Every check that decides access is O(1) in the number of grants.
+ * Every check that decides access is O(1) in the number of grants. `multicall` lets the relayer send
+ * several patients' signed intents in one transaction (all or nothing).
  */
-contract HealthRecordAccessControl is AccessControlDefaultAdminRules, Pausable, EIP712, Nonces {
+contract HealthRecordAccessControl is AccessControlDefaultAdminRules, Pausable, EIP712, Nonces, Multicall {
     /// @notice Healthcare providers that patients may grant access to.
     bytes32 public constant PROVIDER_ROLE = keccak256("PROVIDER_ROLE");
     /// @notice Emergency staff who may open a 24-hour break-glass window on a patient.

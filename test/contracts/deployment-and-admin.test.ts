@@ -207,6 +207,9 @@ describe('HealthRecordAccessControl: deployment, public API and administration',
         'InvalidAuditRange(uint64,uint64,uint64)',
       ];
       const inherited = [
+        // From OpenZeppelin's Address, used by Multicall.
+        'AddressEmptyCode(address)',
+        'FailedCall()',
         'AccessControlUnauthorizedAccount(address,bytes32)',
         'AccessControlBadConfirmation()',
         'AccessControlEnforcedDefaultAdminRules()',
