@@ -85,6 +85,31 @@ const EXPECTATIONS: Record<string, Expectation> = {
   'GET /patients/me/consents': { allow: 'signed-in', status: 200 },
   'GET /notifications/me': { allow: 'signed-in', status: 200 },
   'GET /directory/providers': { allow: 'signed-in', status: 200 },
+  // Signed consents, relayed for the patient who signed them (the body's patient is the caller). This
+  // suite's API has no contract: 503 once the request passed the guards and validation.
+  'POST /consents/grants': { allow: 'signed-in', status: 503, sample: signedConsentBody },
+  'POST /consents/grants/batch': {
+    allow: 'signed-in',
+    status: 503,
+    sample: (world, caller) => {
+      const { provider, category, expiresAt, ...rest } = signedConsentBody(world, caller).body;
+      return { body: { ...rest, items: [{ provider, category, expiresAt }] } };
+    },
+  },
+  'POST /consents/revocations': {
+    allow: 'signed-in',
+    status: 503,
+    sample: (world, caller) => {
+      const { expiresAt: _, ...body } = signedConsentBody(world, caller).body;
+      return { body };
+    },
+  },
+  // The submitter's relay (or any, for an auditor); an unknown id is 404 for everyone signed in.
+  'GET /consents/relays/:id': {
+    allow: 'signed-in',
+    status: 404,
+    sample: () => ({ url: `/consents/relays/${randomUUID()}` }),
+  },
 
   // Providers.
   'POST /consent-requests': {
@@ -132,6 +157,20 @@ const EXPECTATIONS: Record<string, Expectation> = {
     }),
   },
 };
+
+function signedConsentBody({ providerWithGrant }: World, caller: Actor) {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    body: {
+      patient: caller.user?.address ?? randomAddress(),
+      provider: providerWithGrant.address,
+      category: 'imaging',
+      expiresAt: now + DAY,
+      deadline: now + 3600,
+      signature: `0x${'11'.repeat(65)}`,
+    },
+  };
+}
 
 async function signedSiweMessage({ api }: World, caller: Actor): Promise<Sample> {
   const wallet = caller.user?.wallet ?? Wallet.createRandom();

@@ -99,7 +99,107 @@ function pageCases(route: string, as: Caller, query: Build<Record<string, string
   ];
 }
 
+const signedGrant = (w: World) => ({
+  patient: w.patient.address,
+  provider: w.provider.address,
+  category: 'imaging',
+  expiresAt: Math.floor(Date.now() / 1000) + DAY,
+  deadline: Math.floor(Date.now() / 1000) + 3600,
+  signature: `0x${'11'.repeat(65)}`,
+});
+const signedBatch = (w: World) => {
+  const { provider, category, expiresAt, ...rest } = signedGrant(w);
+  return { ...rest, items: [{ provider, category, expiresAt }] };
+};
+const signedRevoke = (w: World) => {
+  const { expiresAt: _, ...rest } = signedGrant(w);
+  return rest;
+};
+const signedCases = (
+  route: string,
+  valid: (w: World) => Record<string, unknown>,
+  fields: string[],
+): BadInput[] => [
+  ...fields.map((field) => ({
+    route,
+    as: 'patient' as const,
+    name: `${field} missing`,
+    body: without(valid, field),
+    field,
+  })),
+  ...(
+    [
+      ['patient malformed', { patient: '0x1234' }, 'patient'],
+      ['signature not hex', { signature: '0xzz' }, 'signature'],
+      ['signature too short', { signature: `0x${'11'.repeat(20)}` }, 'signature'],
+      ['deadline as a string', { deadline: '123' }, 'deadline'],
+      ['deadline negative', { deadline: -1 }, 'deadline'],
+      ['an extra field', { nonce: 3 }, 'nonce'],
+    ] as const
+  ).map(([name, change, field]) => ({
+    route,
+    as: 'patient' as const,
+    name,
+    body: spoil(valid, change),
+    field,
+  })),
+];
+
 const CASES: BadInput[] = [
+  // ----------------------------------------------------------------------- signed consents (relay)
+  ...signedCases('POST /consents/grants', signedGrant, [
+    'patient',
+    'provider',
+    'category',
+    'expiresAt',
+    'deadline',
+    'signature',
+  ]),
+  {
+    route: 'POST /consents/grants',
+    as: 'patient',
+    name: 'unknown category',
+    body: spoil(signedGrant, { category: 'genome' }),
+    field: 'category',
+  },
+  {
+    route: 'POST /consents/grants',
+    as: 'patient',
+    name: 'expiresAt not whole',
+    body: spoil(signedGrant, { expiresAt: 1.5 }),
+    field: 'expiresAt',
+  },
+  ...signedCases('POST /consents/grants/batch', signedBatch, ['patient', 'items', 'deadline', 'signature']),
+  {
+    route: 'POST /consents/grants/batch',
+    as: 'patient',
+    name: 'no items',
+    body: spoil(signedBatch, { items: [] }),
+    field: 'items',
+  },
+  {
+    route: 'POST /consents/grants/batch',
+    as: 'patient',
+    name: 'an item with a malformed provider',
+    body: spoil(signedBatch, {
+      items: [{ provider: '0x12', category: 'imaging', expiresAt: 2_000_000_000 }],
+    }),
+    field: 'provider',
+  },
+  ...signedCases('POST /consents/revocations', signedRevoke, [
+    'patient',
+    'provider',
+    'category',
+    'deadline',
+    'signature',
+  ]),
+  {
+    route: 'GET /consents/relays/:id',
+    as: 'patient',
+    name: 'id not a UUID',
+    url: '/consents/relays/nope',
+    field: 'id',
+  },
   // ----------------------------------------------------------------------- POST /consent-requests
   ...Object.entries(MALFORMED_ADDRESSES).map(([what, patient]) => ({
     route: 'POST /consent-requests',

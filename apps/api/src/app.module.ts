@@ -4,6 +4,7 @@ import { AuditAccessDecisionRecorder } from './audit/audit-recorder';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { ChainHealthModule } from './chain/chain-health.module';
+import { ChainModule } from './chain/chain.module';
 import { ConsentModule } from './consent/consent.module';
 import { CoreModule } from './core/core.module';
 import { DirectoryModule } from './directory/directory.module';
@@ -13,6 +14,7 @@ import { NotificationsModule } from './notifications/notifications.controller';
 import { EventStoreModule } from './event-store/event-store.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ReadModelsModule } from './read-models/read-models.module';
+import { RelayModule } from './relay/relay.module';
 import { ConfigModule } from './config/config.module';
 import type { AppConfig } from './config/config.schema';
 import { HealthModule } from './health/health.module';
@@ -46,7 +48,10 @@ export class AppModule {
         EventStoreModule,
         ReadModelsModule,
         CoreModule,
+        // Contract logs into the event store; off without a contract address.
+        ChainModule,
         ConsentModule,
+        RelayModule,
         AuditModule,
         DirectoryModule,
         EmergencyModule,

@@ -2,3 +2,5 @@ export * from './categories';
 export * from './typed-data';
 export type { HealthRecordAccessControl } from './typechain';
 export { HealthRecordAccessControl__factory } from './typechain';
+export * from './provider';
+export * from './mirror';

@@ -268,6 +268,129 @@ describe('consent: signed grants and revokes', () => {
   });
 });
 
+describe('consent: relay progress', () => {
+  const submitted: ConsentEvent = {
+    type: 'ConsentGrantSubmitted',
+    version: 1,
+    data: {
+      relayId: 'g1',
+      patient,
+      grants: [{ provider, category: 'imaging', expiresAt: nowSeconds + day }],
+      requestIds: [],
+      ...signed,
+    },
+  };
+  const sent: ConsentEvent = {
+    type: 'ConsentRelaySent',
+    version: 1,
+    data: { relayId: 'g1', patient, txHash: '0xaa' },
+  };
+  const mined: ConsentEvent = {
+    type: 'ConsentRelayMined',
+    version: 1,
+    data: { relayId: 'g1', patient, txHash: '0xaa', blockNumber: 7 },
+  };
+  const confirmed: ConsentEvent = {
+    type: 'ConsentRelayConfirmed',
+    version: 1,
+    data: { relayId: 'g1', patient, blockNumber: 7 },
+  };
+
+  test('submitted → sent (txHash) → mined (block) → confirmed, each step once', () => {
+    consent.given([submitted]).when({ type: 'RecordRelaySent', relayId: 'g1', txHash: '0xaa' }).then([sent]);
+    consent
+      .given([submitted, sent])
+      .when({ type: 'RecordRelayMined', relayId: 'g1', blockNumber: 7 })
+      .then([mined]);
+    consent
+      .given([submitted, sent, mined])
+      .when({ type: 'RecordRelayConfirmed', relayId: 'g1' })
+      .then([confirmed]);
+    const state = fold(consentDecider, [submitted, sent, mined, confirmed]);
+    assert.deepEqual(state.relays.g1, {
+      relayId: 'g1',
+      kind: 'grant',
+      status: 'confirmed',
+      nonce: 0,
+      txHash: '0xaa',
+      blockNumber: 7,
+    });
+    // Repeats decide nothing: a worker retrying after a crash records nothing twice.
+    consent
+      .given([submitted, sent])
+      .when({ type: 'RecordRelaySent', relayId: 'g1', txHash: '0xaa' })
+      .then([]);
+    consent
+      .given([submitted, sent, mined])
+      .when({ type: 'RecordRelayMined', relayId: 'g1', blockNumber: 7 })
+      .then([]);
+    consent
+      .given([submitted, sent, mined, confirmed])
+      .when({ type: 'RecordRelayConfirmed', relayId: 'g1' })
+      .then([]);
+  });
+
+  test('steps out of order are refused: never sent twice, never mined unsent, never confirmed unmined', () => {
+    consent
+      .given([submitted, sent])
+      .when({ type: 'RecordRelaySent', relayId: 'g1', txHash: '0xbb' })
+      .thenError('relay_already_sent', 'conflict');
+    consent
+      .given([submitted])
+      .when({ type: 'RecordRelayMined', relayId: 'g1', blockNumber: 7 })
+      .thenError('relay_not_sent', 'conflict');
+    consent
+      .given([submitted, sent])
+      .when({ type: 'RecordRelayConfirmed', relayId: 'g1' })
+      .thenError('relay_not_mined', 'conflict');
+    consent
+      .given([submitted, sent, mined])
+      .when({ type: 'FailRelay', relayId: 'g1', reason: 'late' })
+      .thenError('relay_settled', 'conflict');
+    consent
+      .given()
+      .when({ type: 'RecordRelaySent', relayId: 'zz', txHash: '0x1' })
+      .thenError('relay_not_found');
+  });
+
+  test('a sent relay can still fail (reverted), and a failure records the reason', () => {
+    const state = consent
+      .given([submitted, sent])
+      .when({ type: 'FailRelay', relayId: 'g1', reason: 'NotAProvider' })
+      .state();
+    assert.equal(state.relays.g1?.status, 'failed');
+    assert.equal(state.relays.g1?.reason, 'NotAProvider');
+  });
+
+  test('a nonce in flight cannot be signed for again; a failed relay frees its nonce', () => {
+    const again = {
+      type: 'SubmitGrant' as const,
+      relayId: 'g2',
+      patient,
+      grants: [{ provider, category: 'vitals', expiresAt: nowSeconds + day }],
+      ...signed,
+    };
+    consent.given([submitted, sent]).when(again, now).thenError('nonce_used', 'invalid');
+    consent
+      .given([granted('imaging'), submitted])
+      .when({ type: 'SubmitRevoke', relayId: 'v1', patient, provider, category: 'imaging', ...signed }, now)
+      .thenError('nonce_used', 'invalid');
+    const failed: ConsentEvent = {
+      type: 'ConsentRelayFailed',
+      version: 1,
+      data: { relayId: 'g1', patient, reason: 'InvalidSignature' },
+    };
+    assert.equal(consent.given([submitted, failed]).when(again, now).state().relays.g2?.status, 'submitted');
+    assert.equal(
+      consent
+        .given([submitted, sent])
+        .when({ ...again, nonce: 1 }, now)
+        .state().relays.g2?.nonce,
+      1,
+    );
+  });
+});
+
 describe('consent: chain facts and the active view', () => {
   test('chain facts are recorded as they are', () => {
     consent

@@ -55,7 +55,14 @@ export type ConsentEvent =
     >
   | EventDraft<
       'ConsentGrantSubmitted',
-      { relayId: string; patient: string; grants: GrantTerms[]; requestIds: string[] } & SignedIntent
+      {
+        relayId: string;
+        patient: string;
+        grants: GrantTerms[];
+        requestIds: string[];
+        /** Signed as one EIP-712 `GrantBatch` (present only then); otherwise one `Grant`. */
+        batch?: true;
+      } & SignedIntent
     >
   | EventDraft<
       'ConsentRevokeSubmitted',
@@ -63,7 +70,13 @@ export type ConsentEvent =
     >
   | EventDraft<'ConsentGranted', { patient: string } & GrantTerms>
   | EventDraft<'ConsentRevoked', { patient: string; provider: string; category: string }>
-  | EventDraft<'ConsentRelayFailed', { relayId: string; patient: string; reason: string }>;
+  | EventDraft<'ConsentRelayFailed', { relayId: string; patient: string; reason: string }>
+  /** The relayer broadcast the transaction carrying the intent (alone or in a multicall). */
+  | EventDraft<'ConsentRelaySent', { relayId: string; patient: string; txHash: string }>
+  /** The transaction was included in a block and succeeded. */
+  | EventDraft<'ConsentRelayMined', { relayId: string; patient: string; txHash: string; blockNumber: number }>
+  /** The block is `CHAIN_CONFIRMATIONS` deep: the intent is final on-chain. */
+  | EventDraft<'ConsentRelayConfirmed', { relayId: string; patient: string; blockNumber: number }>;
 
 export type ConsentEventType = ConsentEvent['type'];
 
@@ -86,6 +99,8 @@ export type ConsentCommand =
       patient: string;
       grants: GrantTerms[];
       requestIds?: string[];
+      /** Signed as one EIP-712 `GrantBatch` rather than one `Grant`. */
+      batch?: boolean;
     } & SignedIntent)
   | ({
       type: 'SubmitRevoke';
@@ -96,7 +111,10 @@ export type ConsentCommand =
     } & SignedIntent)
   | ({ type: 'RecordConsentGranted'; patient: string } & GrantTerms)
   | { type: 'RecordConsentRevoked'; patient: string; provider: string; category: string }
-  | { type: 'FailRelay'; relayId: string; reason: string };
+  | { type: 'FailRelay'; relayId: string; reason: string }
+  | { type: 'RecordRelaySent'; relayId: string; txHash: string }
+  | { type: 'RecordRelayMined'; relayId: string; blockNumber: number }
+  | { type: 'RecordRelayConfirmed'; relayId: string };
 
 // ----------------------------------------------------------------------------------------- state
 
@@ -115,10 +133,17 @@ export interface ConsentRequest {
 /** A grant as the chain last stated it: a re-grant replaces the expiry. */
 export type Grant = GrantTerms;
 
+/** `submitted` (with a txHash once sent) → `mined` → `confirmed`, or `failed` at any step before mined. */
+export type RelayStatus = 'submitted' | 'mined' | 'confirmed' | 'failed';
+
 export interface Relay {
   relayId: string;
   kind: 'grant' | 'revoke';
-  status: 'submitted' | 'failed';
+  status: RelayStatus;
+  /** The patient's nonce the signature covers. */
+  nonce: number;
+  txHash?: string;
+  blockNumber?: number;
   reason?: string;
 }
 
@@ -152,6 +177,23 @@ function requirePatient(state: ConsentState, patient: string): void {
 
 function requireUnusedRelay(state: ConsentState, relayId: string): void {
   if (state.relays[relayId]) throw conflict('relay_exists', `relay ${relayId} was already submitted`);
+}
+
+function requireRelay(state: ConsentState, relayId: string): { relay: Relay; patient: string } {
+  const relay = state.relays[relayId];
+  if (!relay || state.patient === null) throw notFound('relay_not_found', `no relay ${relayId}`);
+  return { relay, patient: state.patient };
+}
+
+/**
+ * One signature per nonce in flight: a second intent signed with the nonce of a relay that has not
+ * failed would be refused by the contract (the nonce is used once), so it is refused before any gas.
+ */
+function requireUnusedNonce(state: ConsentState, nonce: number): void {
+  const taken = Object.values(state.relays).find((r) => r.nonce === nonce && r.status !== 'failed');
+  if (taken) {
+    throw invalid('nonce_used', `nonce ${nonce} is already used by relay ${taken.relayId} (${taken.status})`);
+  }
 }
 
 function checkSignedIntent(intent: SignedIntent, now: Date): void {
@@ -260,7 +302,11 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
       requirePatient(state, command.patient);
       requireUnusedRelay(state, command.relayId);
       checkSignedIntent(command, now);
+      requireUnusedNonce(state, command.nonce);
       checkGrantTerms(command.grants, now);
+      if (!command.batch && command.grants.length !== 1) {
+        throw invalid('invalid_batch_size', 'a single Grant signature covers exactly one grant');
+      }
       const requestIds = command.requestIds ?? [];
       for (const requestId of requestIds) {
         const request = state.requests[requestId];
@@ -282,6 +328,7 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
               expiresAt,
             })),
             requestIds,
+            ...(command.batch ? { batch: true as const } : {}),
             nonce: command.nonce,
             deadline: command.deadline,
             signature: command.signature,
@@ -294,6 +341,7 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
       requirePatient(state, command.patient);
       requireUnusedRelay(state, command.relayId);
       checkSignedIntent(command, now);
+      requireUnusedNonce(state, command.nonce);
       if (!state.grants[grantKey(command.provider, command.category)]) {
         throw notFound(
           'no_grant',
@@ -344,18 +392,82 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
       ];
 
     case 'FailRelay': {
-      const relay = state.relays[command.relayId];
-      if (!relay || state.patient === null) throw notFound('relay_not_found', `no relay ${command.relayId}`);
+      const { relay, patient } = requireRelay(state, command.relayId);
       if (relay.status === 'failed') return []; // already recorded: retries of the worker are harmless
+      if (relay.status !== 'submitted') {
+        throw conflict('relay_settled', `relay ${command.relayId} is already ${relay.status}`);
+      }
       return [
         {
           type: 'ConsentRelayFailed',
           version: 1,
-          data: { relayId: command.relayId, patient: state.patient, reason: command.reason },
+          data: { relayId: command.relayId, patient, reason: command.reason },
+        },
+      ];
+    }
+
+    // Relay progress, recorded by the relay worker. Repeating a step is harmless (it decides nothing),
+    // so a worker that retries after a crash or a lost answer cannot record a step twice.
+    case 'RecordRelaySent': {
+      const { relay, patient } = requireRelay(state, command.relayId);
+      if (relay.txHash === command.txHash) return [];
+      if (relay.status !== 'submitted' || relay.txHash !== undefined) {
+        throw conflict(
+          'relay_already_sent',
+          `relay ${command.relayId} was already sent (${relay.txHash ?? relay.status}): it is never sent twice`,
+        );
+      }
+      return [
+        {
+          type: 'ConsentRelaySent',
+          version: 1,
+          data: { relayId: command.relayId, patient, txHash: command.txHash },
+        },
+      ];
+    }
+
+    case 'RecordRelayMined': {
+      const { relay, patient } = requireRelay(state, command.relayId);
+      if (relay.status === 'mined' || relay.status === 'confirmed') return [];
+      if (relay.status !== 'submitted' || relay.txHash === undefined) {
+        throw conflict(
+          'relay_not_sent',
+          `relay ${command.relayId} is ${relay.status} and has no transaction`,
+        );
+      }
+      if (!Number.isSafeInteger(command.blockNumber) || command.blockNumber < 0) {
+        throw invalid('invalid_block', 'blockNumber must be a non-negative integer');
+      }
+      return [
+        {
+          type: 'ConsentRelayMined',
+          version: 1,
+          data: { relayId: command.relayId, patient, txHash: relay.txHash, blockNumber: command.blockNumber },
+        },
+      ];
+    }
+
+    case 'RecordRelayConfirmed': {
+      const { relay, patient } = requireRelay(state, command.relayId);
+      if (relay.status === 'confirmed') return [];
+      if (relay.status !== 'mined' || relay.blockNumber === undefined) {
+        throw conflict('relay_not_mined', `relay ${command.relayId} is ${relay.status}, not mined`);
+      }
+      return [
+        {
+          type: 'ConsentRelayConfirmed',
+          version: 1,
+          data: { relayId: command.relayId, patient, blockNumber: relay.blockNumber },
         },
       ];
     }
   }
+}
+
+function withRelay(state: ConsentState, relayId: string, change: Partial<Relay>): ConsentState {
+  const relay = state.relays[relayId];
+  if (!relay) return state;
+  return { ...state, relays: { ...state.relays, [relayId]: { ...relay, ...change } } };
 }
 
 function evolve(state: ConsentState, event: ConsentEvent): ConsentState {
@@ -393,7 +505,12 @@ function evolve(state: ConsentState, event: ConsentEvent): ConsentState {
         patient: event.data.patient,
         relays: {
           ...state.relays,
-          [event.data.relayId]: { relayId: event.data.relayId, kind: 'grant', status: 'submitted' },
+          [event.data.relayId]: {
+            relayId: event.data.relayId,
+            kind: 'grant',
+            status: 'submitted',
+            nonce: event.data.nonce,
+          },
         },
       };
     case 'ConsentRevokeSubmitted':
@@ -402,7 +519,12 @@ function evolve(state: ConsentState, event: ConsentEvent): ConsentState {
         patient: event.data.patient,
         relays: {
           ...state.relays,
-          [event.data.relayId]: { relayId: event.data.relayId, kind: 'revoke', status: 'submitted' },
+          [event.data.relayId]: {
+            relayId: event.data.relayId,
+            kind: 'revoke',
+            status: 'submitted',
+            nonce: event.data.nonce,
+          },
         },
       };
     case 'ConsentGranted': {
@@ -439,6 +561,12 @@ function evolve(state: ConsentState, event: ConsentEvent): ConsentState {
         },
       };
     }
+    case 'ConsentRelaySent':
+      return withRelay(state, event.data.relayId, { txHash: event.data.txHash });
+    case 'ConsentRelayMined':
+      return withRelay(state, event.data.relayId, { status: 'mined', blockNumber: event.data.blockNumber });
+    case 'ConsentRelayConfirmed':
+      return withRelay(state, event.data.relayId, { status: 'confirmed' });
   }
 }
 

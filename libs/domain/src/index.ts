@@ -5,3 +5,4 @@ export * from './consent';
 export * from './directory';
 export * from './emergency';
 export * from './audit';
+export * from './chain-facts';

@@ -69,6 +69,9 @@ export interface ConsentRelayDocument {
   patient: string;
   kind: 'grant' | 'revoke';
   status: 'submitted' | 'mined' | 'confirmed' | 'failed';
+  /** Set when the relayer broadcast the transaction (status still `submitted` until it is mined). */
+  txHash?: string | null;
+  blockNumber?: number | null;
   reason: string | null;
   submittedAt: string;
   updatedAt: string;
@@ -93,6 +96,16 @@ async function pendingRequests(
 ): Promise<PendingRequestsDocument> {
   const id = consentId(patient, provider, category);
   return (await w.get<PendingRequestsDocument>('consent_pending_requests', id)) ?? { id, requestIds: [] };
+}
+
+async function updateRelay(
+  w: ReadModelWriter,
+  relayId: string,
+  event: RecordedEvent,
+  change: Partial<ConsentRelayDocument>,
+): Promise<void> {
+  const relay = await w.get<ConsentRelayDocument>('consent_relays', relayId);
+  if (relay) await w.upsert('consent_relays', { ...relay, ...change, updatedAt: event.metadata.occurredAt });
 }
 
 export const consentsProjection: Projection = {
@@ -143,6 +156,8 @@ export const consentsProjection: Projection = {
         patient: d.patient,
         kind: 'grant',
         status: 'submitted',
+        txHash: null,
+        blockNumber: null,
         reason: null,
         submittedAt: event.metadata.occurredAt,
         updatedAt: event.metadata.occurredAt,
@@ -154,6 +169,8 @@ export const consentsProjection: Projection = {
         patient: d.patient,
         kind: 'revoke',
         status: 'submitted',
+        txHash: null,
+        blockNumber: null,
         reason: null,
         submittedAt: event.metadata.occurredAt,
         updatedAt: event.metadata.occurredAt,
@@ -170,6 +187,11 @@ export const consentsProjection: Projection = {
         });
       }
     },
+    ConsentRelaySent: (d, event, w) => updateRelay(w, d.relayId, event, { txHash: d.txHash }),
+    ConsentRelayMined: (d, event, w) =>
+      updateRelay(w, d.relayId, event, { status: 'mined', txHash: d.txHash, blockNumber: d.blockNumber }),
+    ConsentRelayConfirmed: (d, event, w) =>
+      updateRelay(w, d.relayId, event, { status: 'confirmed', blockNumber: d.blockNumber }),
     ConsentGranted: async (d, event, w) => {
       const id = consentId(d.patient, d.provider, d.category);
       await w.upsert('consents', {
