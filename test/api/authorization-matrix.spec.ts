@@ -146,6 +146,8 @@ const EXPECTATIONS: Record<string, Expectation> = {
     status: 200,
     sample: ({ patient }) => ({ query: { asOf: new Date().toISOString(), patient: patient.address } }),
   },
+  // Consent drift against the chain: this suite's API has no contract, so 503 once past the guards.
+  'GET /compliance/drift': { allow: ['auditor'], status: 503 },
 
   // Administrators.
   'PUT /directory/:address/profile': {

@@ -5,6 +5,7 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { ChainHealthModule } from './chain/chain-health.module';
 import { ChainModule } from './chain/chain.module';
+import { ComplianceModule } from './compliance/compliance.module';
 import { ConsentModule } from './consent/consent.module';
 import { CoreModule } from './core/core.module';
 import { DirectoryModule } from './directory/directory.module';
@@ -52,6 +53,8 @@ export class AppModule {
         ChainModule,
         ConsentModule,
         RelayModule,
+        // Consent drift between the projection and the chain (GET /compliance/drift, periodic check).
+        ComplianceModule,
         AuditModule,
         DirectoryModule,
         EmergencyModule,

@@ -6,3 +6,4 @@ export * from './directory';
 export * from './emergency';
 export * from './audit';
 export * from './chain-facts';
+export * from './drift';

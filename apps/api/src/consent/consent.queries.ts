@@ -57,6 +57,18 @@ export class ProviderPatientsQuery extends Query<Page<PatientGrantView>> {
   }
 }
 
+/**
+ * Whether a consent is active at `now` (unix seconds), from the projection: granted, not yet expired,
+ * and its provider currently holds the provider role. Computed at read time, never stored.
+ */
+export function isConsentActive(
+  consent: Pick<ConsentDocument, 'status' | 'expiresAt'> | null | undefined,
+  directory: Pick<DirectoryDocument, 'isProvider'> | null | undefined,
+  now: number,
+): boolean {
+  return consent?.status === 'granted' && consent.expiresAt > now && directory?.isProvider === true;
+}
+
 @QueryHandler(ListConsentRequestsQuery)
 export class ListConsentRequestsHandler implements IQueryHandler<ListConsentRequestsQuery> {
   constructor(@Inject(READ_MODEL_STORE) private readonly readModels: ReadModelStore) {}
@@ -88,7 +100,7 @@ export class MyConsentsHandler implements IQueryHandler<MyConsentsQuery> {
     return consents.map((c) => {
       const profile = profiles.get(c.provider);
       // Active is computed now, from the expiry and the provider's current role, never stored.
-      const active = c.status === 'granted' && c.expiresAt > now && profile?.isProvider === true;
+      const active = isConsentActive(c, profile, now);
       return {
         provider: c.provider,
         providerName: profile?.name ?? null,
