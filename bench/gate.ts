@@ -46,6 +46,7 @@ import {
 } from '../apps/api/src/projections/read-models';
 import { SqliteReadModelStore } from '../apps/api/src/read-models/sqlite.read-model';
 import { ANVIL_CHAIN_ID, type Anvil, type Deployed, deployContract, startAnvil } from '../test/chain/anvil';
+import { median, percentile, sleep } from './stats';
 
 const PATIENT_ACCOUNTS = [2, 3, 4, 5, 6, 7, 8, 9];
 const PROVIDERS = 20;
@@ -71,18 +72,7 @@ interface Pair {
 }
 
 const lower = (value: string) => value.toLowerCase();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
 
 /** The k-th (provider, category) of a patient: distinct for k < 260 (20 providers × 13 categories). */
 function pairAt(patient: string, providers: readonly string[], k: number): Pair {

@@ -33,6 +33,7 @@ import {
   SqliteEventStore,
   toRecordedEvent,
 } from '../apps/api/src/event-store/sqlite.event-store';
+import { median, percentile, sleep } from './stats';
 
 const STREAMS = 100;
 const ROUNDS = 5;
@@ -205,18 +206,6 @@ function rawReadAll(side: Side): { rate: number; count: number } {
   const count = side.raw.readAll();
   return { rate: count / ((performance.now() - started) / 1000), count };
 }
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Rounds alternate which side goes first, so neither always runs on a warmer cache. */
 async function compare(
