@@ -148,6 +148,13 @@ const EXPECTATIONS: Record<string, Expectation> = {
   },
   // Consent drift against the chain: this suite's API has no contract, so 503 once past the guards.
   'GET /compliance/drift': { allow: ['auditor'], status: 503 },
+  // Audit anchors: nothing is anchored without a contract (404 for an unknown event, 503 to verify).
+  'GET /audit/proof/:id': {
+    allow: ['auditor'],
+    status: 404,
+    sample: () => ({ url: `/audit/proof/${randomUUID()}` }),
+  },
+  'GET /audit/verification': { allow: ['auditor'], status: 503 },
 
   // Administrators.
   'PUT /directory/:address/profile': {

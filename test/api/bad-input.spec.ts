@@ -200,6 +200,13 @@ const CASES: BadInput[] = [
     url: '/consents/relays/nope',
     field: 'id',
   },
+  {
+    route: 'GET /audit/proof/:id',
+    as: 'auditor',
+    name: 'id not a UUID',
+    url: '/audit/proof/nope',
+    field: 'id',
+  },
   // ----------------------------------------------------------------------- POST /consent-requests
   ...Object.entries(MALFORMED_ADDRESSES).map(([what, patient]) => ({
     route: 'POST /consent-requests',

@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { emergencyStream } from '@custos/domain';
+import { chainStream, emergencyStream } from '@custos/domain';
 import { ProjectionRunner } from '../../apps/api/src/projections/projection-runner';
 import { PROJECTIONS } from '../../apps/api/src/projections/read-models';
 import { createReadModelStore } from '../../apps/api/src/read-models/read-model.factory';
-import { DAY, HOUR, snapshot, TestApi, type User } from './harness';
+import { DAY, HOUR, randomAddress, snapshot, TestApi, type User } from './harness';
 
 const at = (secondsFromNow: number) => new Date(Date.now() + secondsFromNow * 1000);
 
@@ -111,6 +111,15 @@ describe('rebuild: every projection replayed from zero equals the live read mode
         type: 'EmergencyAccessEnded',
         version: 1,
         data: { patient: bob.address, provider: erin.address, endedBy: erin.address },
+      },
+    ]);
+
+    // An audit range anchored on-chain (the mirror's fact).
+    await api.append(chainStream(randomAddress()), [
+      {
+        type: 'AuditAnchored',
+        version: 1,
+        data: { root: `0x${'ab'.repeat(32)}`, fromPosition: 0, toPosition: 3 },
       },
     ]);
 

@@ -5,7 +5,9 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { ChainHealthModule } from './chain/chain-health.module';
 import { ChainModule } from './chain/chain.module';
+import { AnchoringModule } from './anchoring/anchoring.module';
 import { ComplianceModule } from './compliance/compliance.module';
+import { WebSocketModule } from './realtime/websocket-endpoints';
 import { ConsentModule } from './consent/consent.module';
 import { CoreModule } from './core/core.module';
 import { DirectoryModule } from './directory/directory.module';
@@ -49,12 +51,16 @@ export class AppModule {
         EventStoreModule,
         ReadModelsModule,
         CoreModule,
+        // WebSocket endpoints on the HTTP port (signalling, message delivery).
+        WebSocketModule,
         // Contract logs into the event store; off without a contract address.
         ChainModule,
         ConsentModule,
         RelayModule,
         // Consent drift between the projection and the chain (GET /compliance/drift, periodic check).
         ComplianceModule,
+        // The audit log's Merkle roots on-chain (periodic anchor, proofs, verification).
+        AnchoringModule,
         AuditModule,
         DirectoryModule,
         EmergencyModule,

@@ -4,3 +4,4 @@ export type { HealthRecordAccessControl } from './typechain';
 export { HealthRecordAccessControl__factory } from './typechain';
 export * from './provider';
 export * from './mirror';
+export * from './audit-merkle';

@@ -43,3 +43,23 @@ export function accessAudited(data: AccessAuditedData): AuditEvent {
   }
   return { type: 'AccessAudited', version: 1, data };
 }
+
+/**
+ * The API's own record of each audit range it anchored (stream `audit-anchors`): besides what the chain
+ * holds (root, range), the hash of every event in the range, so that a later verification that finds
+ * a root mismatch can name the first event that changed (the hashes are authentic when they still
+ * give the anchored root).
+ */
+export const AUDIT_ANCHORS_STREAM = 'audit-anchors';
+
+export interface AuditRangeAnchoredData {
+  fromPosition: number;
+  toPosition: number;
+  root: string;
+  /** `eventHashes[i]` is the hash of the event at `fromPosition + i` (see libs/chain audit-merkle). */
+  eventHashes: string[];
+  txHash: string;
+  blockNumber: number;
+}
+
+export type AuditAnchorEvent = EventDraft<'AuditRangeAnchored', AuditRangeAnchoredData>;

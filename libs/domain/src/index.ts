@@ -7,3 +7,6 @@ export * from './emergency';
 export * from './audit';
 export * from './chain-facts';
 export * from './drift';
+export * from './consultation';
+export * from './messaging';
+export * from './triage';

@@ -370,6 +370,18 @@ export const envSchema = z
       description:
         'STUN/TURN servers for WebRTC as a JSON array of RTCIceServer; [] works on one machine or LAN',
     }),
+
+    // --- messaging transport -------------------------------------------------------
+    TENCENT_CHAT_SDK_APP_ID: optionalSetting(wholeNumber(1, Number.MAX_SAFE_INTEGER), {
+      whenUnset: "messages are delivered over the API's own WebSocket only",
+      description:
+        'Tencent Chat SDKAppID: the web app may also carry ciphertext over @tencentcloud/chat (set with TENCENT_CHAT_SECRET_KEY)',
+    }),
+    TENCENT_CHAT_SECRET_KEY: optionalSetting(z.string().trim().min(1), {
+      whenUnset: "messages are delivered over the API's own WebSocket only",
+      secret: true,
+      description: 'Tencent Chat secret key that signs chat UserSigs (set with TENCENT_CHAT_SDK_APP_ID)',
+    }),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -408,6 +420,16 @@ export const envSchema = z
           'must be set together with the other TRTC_* setting (or leave both unset for built-in WebRTC)',
       });
     }
+    if ((env.TENCENT_CHAT_SDK_APP_ID === undefined) !== (env.TENCENT_CHAT_SECRET_KEY === undefined)) {
+      const missing =
+        env.TENCENT_CHAT_SDK_APP_ID === undefined ? 'TENCENT_CHAT_SDK_APP_ID' : 'TENCENT_CHAT_SECRET_KEY';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message:
+          'must be set together with the other TENCENT_CHAT_* setting (or leave both unset for the WebSocket only)',
+      });
+    }
   });
 
 /**
@@ -425,6 +447,11 @@ export const configSchema = envSchema.transform((env) => ({
   trtc:
     env.TRTC_SDK_APP_ID !== undefined && env.TRTC_SECRET_KEY !== undefined
       ? { sdkAppId: env.TRTC_SDK_APP_ID, secretKey: env.TRTC_SECRET_KEY }
+      : undefined,
+  /** Tencent Chat credentials when both settings are given, otherwise the API's WebSocket only. */
+  tencentChat:
+    env.TENCENT_CHAT_SDK_APP_ID !== undefined && env.TENCENT_CHAT_SECRET_KEY !== undefined
+      ? { sdkAppId: env.TENCENT_CHAT_SDK_APP_ID, secretKey: env.TENCENT_CHAT_SECRET_KEY }
       : undefined,
 }));
 

@@ -2,10 +2,11 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Roles } from '../auth/roles.decorator';
 import type { CommandContext } from '../core/aggregate-repository';
+import { IdParam } from '../core/id-param';
 import { PageQuery } from '../core/page-query';
 import { Context } from '../core/request-context';
 import { DeclineConsentRequestCommand, RequestConsentCommand } from './consent.commands';
-import { ConsentRequestBody, ConsentRequestListQuery, IdParam } from './consent.dto';
+import { ConsentRequestBody, ConsentRequestListQuery } from './consent.dto';
 import { ListConsentRequestsQuery, MyConsentsQuery, ProviderPatientsQuery } from './consent.queries';
 
 @Controller()

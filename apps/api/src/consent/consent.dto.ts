@@ -34,9 +34,3 @@ export class ConsentRequestListQuery extends PageQuery {
   @IsIn(['pending', 'declined', 'granted'])
   status?: 'pending' | 'declined' | 'granted';
 }
-
-export class IdParam {
-  // Lower case, as the API issues them: one spelling per id.
-  @Matches(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { message: 'id must be a UUID' })
-  id!: string;
-}

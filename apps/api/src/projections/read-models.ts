@@ -1,5 +1,6 @@
 import type {
   AccessAuditedData,
+  ChainFactEvent,
   ConsentEvent,
   DirectoryEvent,
   EmergencyEvent,
@@ -408,6 +409,40 @@ export const auditProjection: Projection = {
   }),
 };
 
+/**
+ * One audit range anchored on-chain, as the mirror saw its `AuditAnchored` log: `audit_anchors`, keyed
+ * by the range's first position. From the chain, not from the API's own record, so a range anchored by
+ * an earlier process that stopped before recording it is known too.
+ */
+export interface AuditAnchorDocument {
+  id: string;
+  fromPosition: number;
+  toPosition: number;
+  root: string;
+  txHash: string | null;
+  blockNumber: number | null;
+  anchoredAt: string;
+  [key: string]: unknown;
+}
+
+export const auditAnchorsProjection: Projection = {
+  name: 'audit_anchors',
+  collections: [{ name: 'audit_anchors', indexes: ['fromPosition'] }],
+  ...on<ChainFactEvent>({
+    AuditAnchored: async (d, event, w) => {
+      await w.upsert('audit_anchors', {
+        id: String(d.fromPosition),
+        fromPosition: d.fromPosition,
+        toPosition: d.toPosition,
+        root: d.root.toLowerCase(),
+        txHash: event.metadata.chain?.txHash ?? null,
+        blockNumber: event.metadata.chain?.blockNumber ?? null,
+        anchoredAt: event.metadata.occurredAt,
+      } satisfies AuditAnchorDocument);
+    },
+  }),
+};
+
 // ------------------------------------------------------------------------------------ notifications
 
 /** Something a user should know about: `notifications`. Texts carry no health information. */
@@ -468,5 +503,6 @@ export const PROJECTIONS: readonly Projection[] = [
   directoryProjection,
   emergencyProjection,
   auditProjection,
+  auditAnchorsProjection,
   notificationsProjection,
 ];

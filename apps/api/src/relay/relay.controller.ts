@@ -2,11 +2,11 @@ import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/commo
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { FastifyRequest } from 'fastify';
 import type { CommandContext } from '../core/aggregate-repository';
+import { IdParam } from '../core/id-param';
 import { Context } from '../core/request-context';
 import { SubmitSignedIntentCommand } from './relay.commands';
 import {
   type RelayAccepted,
-  RelayIdParam,
   type RelayView,
   SignedGrantBatchBody,
   SignedGrantBody,
@@ -79,7 +79,7 @@ export class RelayController {
   @Get('relays/:id')
   relay(
     @Context() context: CommandContext,
-    @Param() params: RelayIdParam,
+    @Param() params: IdParam,
     @Req() request: FastifyRequest,
   ): Promise<RelayView> {
     const isAuditor = request.principal?.roles.includes('auditor') ?? false;

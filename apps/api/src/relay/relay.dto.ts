@@ -89,11 +89,6 @@ export class SignedRevokeBody extends SignedBody {
   category!: CategoryName;
 }
 
-export class RelayIdParam {
-  @Matches(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { message: 'id must be a UUID' })
-  id!: string;
-}
-
 export interface RelayAccepted {
   id: string;
   status: 'submitted';

@@ -6,7 +6,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { type ConsentCommand, type ConsentEvent, consentDecider, consentStream } from '@custos/domain';
-import { isError, type TransactionReceipt, Wallet } from 'ethers';
+import { isError, type TransactionReceipt } from 'ethers';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/config.schema';
 import { AggregateRepository } from '../core/aggregate-repository';
@@ -17,13 +17,12 @@ import type { ConsentRelayDocument } from '../projections/read-models';
 import type { ReadModelStore } from '../read-models/read-model.port';
 import { READ_MODEL_STORE } from '../read-models/read-models.module';
 import { intentOf, RelayChain } from './relay-chain';
+import { RelayerAccount } from './relayer-account';
 
 /** Relays sent together in one `multicall` at most. */
 export const MAX_RELAYS_PER_TRANSACTION = 20;
 /** After a submission wakes the worker, it waits this long so that intents arriving together go out together. */
 export const BATCH_WINDOW_MS = 150;
-/** How often a sent transaction's receipt is looked for. */
-const RECEIPT_POLL_MS = 100;
 /** Longest pause between rounds after failures (RPC outage). */
 const MAX_BACKOFF_MS = 30_000;
 
@@ -36,8 +35,8 @@ type Simulation = { ok: true; gas: bigint } | { ok: false; reason: string };
 
 /**
  * The relay worker: one per API process, started on bootstrap, stopped on shutdown, and only when there
- * is a chain provider and a contract. It is ONE loop that sends ONE transaction at a time from the
- * relayer account, so two sends never race on the account nonce. Each round it:
+ * is a chain provider and a contract. It is ONE loop that sends ONE transaction at a time through
+ * the RelayerAccount (which also sends the audit anchors and keeps the account nonce). Each round it:
  *
  * 1. resolves relays that have a txHash but no outcome from their receipt (after a restart, say): a
  *    relay is never sent twice. (Were it sent again, the contract would refuse the copy anyway: the
@@ -55,16 +54,11 @@ type Simulation = { ok: true; gas: bigint } | { ok: false; reason: string };
 @Injectable()
 export class RelayWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('RelayWorker');
-  private readonly wallet: Wallet | null;
   private loop: Promise<void> | null = null;
   private stopping = false;
   private woken = false;
   private wakeUp: (() => void) | null = null;
-  /** The relayer's next nonce; null = read the pending nonce from the node before the next send. */
-  private nextNonce: number | null = null;
   private failures = 0;
-  /** Transactions this worker sent (for tests and logs). */
-  sentTransactions = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -72,9 +66,8 @@ export class RelayWorker implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(READ_MODEL_STORE) private readonly readModels: ReadModelStore,
     private readonly aggregates: AggregateRepository,
     private readonly chain: RelayChain,
-  ) {
-    this.wallet = chain.provider ? new Wallet(config.RELAYER_PRIVATE_KEY, chain.provider) : null;
-  }
+    private readonly account: RelayerAccount,
+  ) {}
 
   get running(): boolean {
     return this.loop !== null;
@@ -82,11 +75,16 @@ export class RelayWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** The relayer's address, when the worker can run. */
   get relayer(): string | null {
-    return this.wallet?.address ?? null;
+    return this.account.address;
+  }
+
+  /** Transactions the relayer account sent from this process (relays and anchors). */
+  get sentTransactions(): number {
+    return this.account.sentTransactions;
   }
 
   onApplicationBootstrap(): void {
-    if (!this.chain.available || !this.wallet) {
+    if (!this.chain.available || !this.account.wallet) {
       this.logger.warn('relay worker off: no chain provider or no contract configured');
       return;
     }
@@ -98,10 +96,10 @@ export class RelayWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   start(): void {
-    if (this.loop || !this.wallet || !this.chain.available) return;
+    if (this.loop || !this.account.wallet || !this.chain.available) return;
     this.stopping = false;
-    this.nextNonce = null; // someone may have used the account meanwhile
-    this.logger.log(`relay worker on: relayer ${this.wallet.address}`);
+    this.account.resetNonce(); // someone may have used the account meanwhile
+    this.logger.log(`relay worker on: relayer ${this.account.address}`);
     this.loop = this.run();
   }
 
@@ -192,7 +190,7 @@ export class RelayWorker implements OnApplicationBootstrap, OnModuleDestroy {
           relayId: relay.id,
           reason: 'the transaction was dropped before it was mined; sign and submit again',
         });
-        this.nextNonce = null;
+        this.account.resetNonce();
       }
       // Otherwise still pending: the next round looks again.
     }
@@ -243,7 +241,7 @@ export class RelayWorker implements OnApplicationBootstrap, OnModuleDestroy {
       await this.fail(calls[0]!.relay, simulation.reason);
       return true;
     }
-    const txHash = await this.send(
+    const txHash = await this.account.send(
       calls.length === 1 ? calls[0]!.data : this.chain.multicall(calls.map((c) => c.data)),
       simulation.gas,
     );
@@ -251,7 +249,7 @@ export class RelayWorker implements OnApplicationBootstrap, OnModuleDestroy {
     for (const { relay } of calls) {
       await this.record(relay, { type: 'RecordRelaySent', relayId: relay.id, txHash });
     }
-    const receipt = await this.waitForReceipt(txHash);
+    const receipt = await this.account.waitForReceipt(txHash, () => this.stopping);
     if (receipt) {
       await this.recordOutcome(
         calls.map((c) => ({ ...c.relay, txHash })),
@@ -287,52 +285,12 @@ export class RelayWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const { provider, contract } = this.chain.require();
     const data = calls.length === 1 ? calls[0]!.data : this.chain.multicall(calls.map((c) => c.data));
     try {
-      const gas = await provider.estimateGas({ from: this.wallet!.address, to: contract, data });
+      const gas = await provider.estimateGas({ from: this.account.address!, to: contract, data });
       return { ok: true, gas };
     } catch (error) {
       if (isError(error, 'CALL_EXCEPTION')) return { ok: false, reason: this.chain.decodeRevert(error.data) };
       throw error;
     }
-  }
-
-  /**
-   * Sends one transaction with the relayer's next nonce. After a send error the pending nonce is read
-   * again from the node and the send tried once more, so a nonce used elsewhere never leaves it stuck.
-   */
-  private async send(data: string, gas: bigint): Promise<string> {
-    const { provider, contract } = this.chain.require();
-    const wallet = this.wallet!;
-    for (let attempt = 0; ; attempt++) {
-      if (this.nextNonce === null)
-        this.nextNonce = await provider.getTransactionCount(wallet.address, 'pending');
-      try {
-        const tx = await wallet.sendTransaction({
-          to: contract,
-          data,
-          nonce: this.nextNonce,
-          gasLimit: (gas * 12n) / 10n + 20_000n,
-          chainId: this.chain.chainId,
-        });
-        this.nextNonce++;
-        this.sentTransactions++;
-        return tx.hash;
-      } catch (error) {
-        this.nextNonce = null;
-        this.logger.warn(`send failed (attempt ${attempt + 1}): ${(error as Error).message.slice(0, 200)}`);
-        if (attempt >= 1) throw error;
-      }
-    }
-  }
-
-  /** Polls for the receipt until it comes or the worker stops (then the next run resolves it). */
-  private async waitForReceipt(txHash: string): Promise<TransactionReceipt | null> {
-    const provider = this.chain.require().provider;
-    while (!this.stopping) {
-      const receipt = await provider.getTransactionReceipt(txHash);
-      if (receipt) return receipt;
-      await new Promise((resolve) => setTimeout(resolve, RECEIPT_POLL_MS));
-    }
-    return null;
   }
 
   private async recordOutcome(
