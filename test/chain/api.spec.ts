@@ -116,6 +116,44 @@ describe('the API with the chain mirror on a real node', () => {
     assert.match(metrics, /^custos_chain_mirror_lag_blocks 0$/m);
   });
 
+  test('a grant that expires: once chain time passes its expiry the chain and the API both deny it', async () => {
+    const [provider, patient] = [d.account(1), d.account(5)];
+    const token = await signIn(request, provider);
+    const expiresAt = (await d.provider.getBlock('latest'))!.timestamp + 3;
+    await (await d.as(patient).grantAccess(provider.address, categoryId('imaging'), expiresAt)).wait();
+    const imaging = async () => {
+      const res = await request({
+        method: 'GET',
+        url: '/providers/me/patients',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      return res
+        .json<{ items: { patient: string; category: string }[] }>()
+        .items.filter((i) => i.patient === lower(patient.address) && i.category === 'imaging');
+    };
+    await waitFor('the short grant', async () => ((await imaging()).length === 1 ? true : undefined));
+
+    // Chain time moves past the expiry: the contract says no.
+    await anvil.rpc('evm_increaseTime', [5]);
+    await anvil.rpc('evm_mine');
+    assert.equal(
+      await d.contract.hasActiveAccess(patient.address, provider.address, categoryId('imaging')),
+      false,
+    );
+    // The API's gate reads the expiry from the projection against its own clock: denied once it passes,
+    // with no event needed (expiry is not an event on-chain either).
+    await waitFor('the API to deny the expired grant', async () =>
+      (await imaging()).length === 0 && Date.now() / 1000 >= expiresAt ? true : undefined,
+    );
+    const consents = await request({
+      method: 'GET',
+      url: '/providers/me/patients',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.ok(!consents.body.includes(lower(patient.address)));
+  });
+
   test('when the node goes away /health reports the mirror degraded, and the API still answers', async () => {
     await anvil.close();
     const mirror = await waitFor('a degraded mirror', async () => {

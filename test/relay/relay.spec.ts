@@ -152,6 +152,15 @@ describe('relay: signed consents relayed to the contract', () => {
     ]) {
       assert.ok(types.includes(type), `${type} in ${types.join(', ')}`);
     }
+    // The mirror brings the contract's AccessGranted back: the provider sees the patient.
+    const providerToken = await api.signIn(providerA);
+    await until('the provider to see the patient', async () => {
+      const res = await api.get('/providers/me/patients', providerToken);
+      assert.equal(res.statusCode, 200, res.body);
+      return res
+        .json<{ items: { patient: string; category: string }[] }>()
+        .items.some((i) => i.patient === patient.address && i.category === 'lab_results');
+    });
   });
 
   test('the same signature again is refused (nonce used) before any transaction', async () => {
@@ -243,6 +252,12 @@ describe('relay: signed consents relayed to the contract', () => {
     );
     const again = await api.post('/consents/revocations', body, patient.token);
     assert.equal(again.statusCode, 400, again.body);
+    // Mirrored back: the provider no longer sees the patient.
+    const providerToken = await api.signIn(providerA);
+    await until('the provider to lose the patient', async () => {
+      const res = await api.get('/providers/me/patients', providerToken);
+      return !res.json<{ items: { patient: string }[] }>().items.some((i) => i.patient === patient.address);
+    });
   });
 
   test('5 patients at once: all confirmed, in fewer transactions than relays; the relayer nonce is not stuck', async () => {
