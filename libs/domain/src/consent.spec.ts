@@ -344,13 +344,32 @@ describe('consent: relay progress', () => {
       .when({ type: 'RecordRelayConfirmed', relayId: 'g1' })
       .thenError('relay_not_mined', 'conflict');
     consent
-      .given([submitted, sent, mined])
+      .given([submitted, sent, mined, confirmed])
       .when({ type: 'FailRelay', relayId: 'g1', reason: 'late' })
       .thenError('relay_settled', 'conflict');
     consent
       .given()
       .when({ type: 'RecordRelaySent', relayId: 'zz', txHash: '0x1' })
       .thenError('relay_not_found');
+  });
+
+  test('until confirmed, a reorganisation may move a mined relay to another block or drop it', () => {
+    const moved: ConsentEvent = { ...mined, data: { ...mined.data, blockNumber: 9 } } as ConsentEvent;
+    consent
+      .given([submitted, sent, mined])
+      .when({ type: 'RecordRelayMined', relayId: 'g1', blockNumber: 9 })
+      .then([moved]);
+    assert.equal(fold(consentDecider, [submitted, sent, mined, moved]).relays.g1?.blockNumber, 9);
+    const dropped = consent
+      .given([submitted, sent, mined])
+      .when({ type: 'FailRelay', relayId: 'g1', reason: 'dropped in a chain reorganisation' })
+      .state();
+    assert.equal(dropped.relays.g1?.status, 'failed');
+    // Once confirmed, it is final.
+    consent
+      .given([submitted, sent, mined, confirmed])
+      .when({ type: 'RecordRelayMined', relayId: 'g1', blockNumber: 9 })
+      .then([]);
   });
 
   test('a sent relay can still fail (reverted), and a failure records the reason', () => {

@@ -394,7 +394,8 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
     case 'FailRelay': {
       const { relay, patient } = requireRelay(state, command.relayId);
       if (relay.status === 'failed') return []; // already recorded: retries of the worker are harmless
-      if (relay.status !== 'submitted') {
+      // A mined relay is not final until confirmed: a reorganisation may drop its transaction.
+      if (relay.status !== 'submitted' && relay.status !== 'mined') {
         throw conflict('relay_settled', `relay ${command.relayId} is already ${relay.status}`);
       }
       return [
@@ -428,8 +429,11 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
 
     case 'RecordRelayMined': {
       const { relay, patient } = requireRelay(state, command.relayId);
-      if (relay.status === 'mined' || relay.status === 'confirmed') return [];
-      if (relay.status !== 'submitted' || relay.txHash === undefined) {
+      if (relay.status === 'confirmed') return [];
+      // The same block again decides nothing; another block means a reorganisation moved the
+      // transaction before it was confirmed: its depth counts from the new block.
+      if (relay.status === 'mined' && relay.blockNumber === command.blockNumber) return [];
+      if ((relay.status !== 'submitted' && relay.status !== 'mined') || relay.txHash === undefined) {
         throw conflict(
           'relay_not_sent',
           `relay ${command.relayId} is ${relay.status} and has no transaction`,

@@ -41,7 +41,8 @@ type Simulation = { ok: true; gas: bigint } | { ok: false; reason: string };
  * 1. resolves relays that have a txHash but no outcome from their receipt (after a restart, say): a
  *    relay is never sent twice. (Were it sent again, the contract would refuse the copy anyway: the
  *    patient's nonce in the signature is used once, so a second copy reverts with InvalidSignature.)
- * 2. records `confirmed` for mined relays that are CHAIN_CONFIRMATIONS deep;
+ * 2. records `confirmed` for mined relays CHAIN_CONFIRMATIONS deep, from the block their receipt names
+ *    now (a reorganisation may move, revert or drop them before that);
  * 3. sends the relays waiting in `submitted` without a txHash: several at once go out as ONE
  *    `multicall` transaction once a simulation (estimateGas) passes; if it does not, each is simulated
  *    alone, the good ones are sent together and each bad one is marked failed with the contract's
@@ -196,13 +197,43 @@ export class RelayWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /**
+   * Mined relays become confirmed once CHAIN_CONFIRMATIONS deep, counted from where their transaction
+   * is NOW: the receipt is read again each round, so a reorganisation that moved the transaction to
+   * another block restarts the count there, one that reverted it fails the relay, and one that dropped
+   * it (the node no longer knows it) fails the relay with a reason the patient can act on.
+   */
   private async confirmMined(): Promise<void> {
     const mined = await this.relaysIn('mined');
     if (mined.length === 0) return;
-    const head = await this.chain.require().provider.getBlockNumber();
+    const provider = this.chain.require().provider;
+    const head = await provider.getBlockNumber();
     const depth = Math.max(1, this.config.CHAIN_CONFIRMATIONS);
     for (const relay of mined) {
-      if (typeof relay.blockNumber === 'number' && head - relay.blockNumber + 1 >= depth) {
+      if (!relay.txHash) continue;
+      const receipt = await provider.getTransactionReceipt(relay.txHash);
+      if (!receipt) {
+        if (!(await provider.getTransaction(relay.txHash))) {
+          await this.fail(
+            relay,
+            'the transaction was dropped in a chain reorganisation before it was confirmed; sign and submit again',
+          );
+          this.account.resetNonce();
+        }
+        continue; // back in the node's pool: mined again later
+      }
+      if (receipt.status !== 1) {
+        await this.fail(relay, await this.revertReason(receipt));
+        continue;
+      }
+      if (receipt.blockNumber !== relay.blockNumber) {
+        await this.record(relay, {
+          type: 'RecordRelayMined',
+          relayId: relay.id,
+          blockNumber: receipt.blockNumber,
+        });
+      }
+      if (head - receipt.blockNumber + 1 >= depth) {
         await this.record(relay, { type: 'RecordRelayConfirmed', relayId: relay.id });
       }
     }
