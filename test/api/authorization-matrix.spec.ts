@@ -104,6 +104,13 @@ const EXPECTATIONS: Record<string, Expectation> = {
       return { body };
     },
   },
+  // The chain for browser wallets: this suite's API has no contract, so 503 once past the guards.
+  'GET /chain/signing-context': { allow: 'signed-in', status: 503 },
+  'POST /chain/rpc': {
+    allow: 'signed-in',
+    status: 503,
+    sample: () => ({ body: { jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] } }),
+  },
   // The submitter's relay (or any, for an auditor); an unknown id is 404 for everyone signed in.
   'GET /consents/relays/:id': {
     allow: 'signed-in',
@@ -157,6 +164,12 @@ const EXPECTATIONS: Record<string, Expectation> = {
   'GET /audit/verification': { allow: ['auditor'], status: 503 },
 
   // Administrators.
+  'GET /chain/status': { allow: ['admin'], status: 200 },
+  'GET /directory/accounts': {
+    allow: ['admin'],
+    status: 200,
+    sample: () => ({ query: { role: 'provider' } }),
+  },
   'PUT /directory/:address/profile': {
     allow: ['admin'],
     status: 200,

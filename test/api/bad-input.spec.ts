@@ -201,6 +201,27 @@ const CASES: BadInput[] = [
     field: 'id',
   },
   {
+    route: 'POST /chain/rpc',
+    as: 'patient',
+    name: 'a method the gateway does not offer',
+    body: { jsonrpc: '2.0', id: 1, method: 'debug_traceTransaction', params: [] },
+    field: 'method',
+  },
+  {
+    route: 'POST /chain/rpc',
+    as: 'patient',
+    name: 'not JSON-RPC 2.0',
+    body: { jsonrpc: '1.0', id: 1, method: 'eth_blockNumber', params: [] },
+    field: 'jsonrpc',
+  },
+  {
+    route: 'GET /directory/accounts',
+    as: 'admin',
+    name: 'role missing',
+    query: {},
+    field: 'role',
+  },
+  {
     route: 'GET /audit/proof/:id',
     as: 'auditor',
     name: 'id not a UUID',

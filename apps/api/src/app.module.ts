@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module';
 import { ChainHealthModule } from './chain/chain-health.module';
 import { ChainModule } from './chain/chain.module';
 import { AnchoringModule } from './anchoring/anchoring.module';
+import { ChainGatewayModule } from './chain-gateway/chain-gateway.module';
 import { ComplianceModule } from './compliance/compliance.module';
 import { WebSocketModule } from './realtime/websocket-endpoints';
 import { ConsentModule } from './consent/consent.module';
@@ -57,6 +58,8 @@ export class AppModule {
         ChainModule,
         ConsentModule,
         RelayModule,
+        // Signing context, chain status and a narrow JSON-RPC for the web app's wallets.
+        ChainGatewayModule,
         // Consent drift between the projection and the chain (GET /compliance/drift, periodic check).
         ComplianceModule,
         // The audit log's Merkle roots on-chain (periodic anchor, proofs, verification).

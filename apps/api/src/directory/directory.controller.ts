@@ -2,7 +2,7 @@ import { Body, Controller, Get, Inject, Param, Put, Query } from '@nestjs/common
 import { CommandBus, Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { directoryDecider, directoryStream, NAME_MAX_LENGTH, SPECIALTY_MAX_LENGTH } from '@custos/domain';
 import { Transform } from 'class-transformer';
-import { IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
 import { Roles } from '../auth/roles.decorator';
 import { ADDRESS_PATTERN, lowerCase } from '../core/address';
 import { AggregateRepository, type CommandContext } from '../core/aggregate-repository';
@@ -16,6 +16,13 @@ export class AddressParam {
   @Matches(ADDRESS_PATTERN, { message: 'address must be a 0x-prefixed 20-byte hex address' })
   @Transform(lowerCase)
   address!: string;
+}
+
+export class AccountsQuery extends PageQuery {
+  @IsIn(['provider', 'emergency', 'auditor', 'admin'], {
+    message: 'role must be one of provider, emergency, auditor, admin',
+  })
+  role!: 'provider' | 'emergency' | 'auditor' | 'admin';
 }
 
 export class ProfileBody {
@@ -78,6 +85,29 @@ export class DirectoryController {
     return {
       items: page.items.map((d): ProviderView => ({
         address: d.account,
+        name: d.name,
+        specialty: d.specialty,
+      })),
+      nextCursor: page.nextCursor,
+    };
+  }
+
+  /** The accounts holding a role on the chain, with their profiles: the admin console's lists. */
+  @Get('accounts')
+  @Roles('admin')
+  async accounts(@Query() query: AccountsQuery) {
+    const flag = { provider: 'isProvider', emergency: 'isEmergency', auditor: 'isAuditor', admin: 'isAdmin' }[
+      query.role
+    ];
+    const page = await this.readModels.find<DirectoryDocument>('directory', {
+      where: { [flag]: true },
+      cursor: query.cursor,
+      limit: query.limit,
+    });
+    return {
+      items: page.items.map((d) => ({
+        address: d.account,
+        roles: d.roles,
         name: d.name,
         specialty: d.specialty,
       })),
