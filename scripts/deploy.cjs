@@ -227,6 +227,16 @@ async function prepareContract({
         log(`ANCHOR_ROLE granted to the relayer ${relayer.address}`);
       }
       if (demo) {
+        // The admin console needs the admin's own key: shown when the admin is development account #0.
+        const adminAccount = developmentAccount(0);
+        if (adminAccount.address === admin) {
+          demoAccounts.push({
+            label: 'admin',
+            role: undefined,
+            address: admin,
+            privateKey: adminAccount.privateKey,
+          });
+        }
         let granted = 0;
         for (const { index, label, role } of DEMO_ACCOUNTS) {
           const wallet = developmentAccount(index);

@@ -243,6 +243,10 @@ describe('npm start: the product on one machine', () => {
     assert.match(a.output, /PUBLIC DEVELOPMENT KEYS/);
     assert.ok(a.output.includes(PROVIDER), 'the demo provider is printed');
     assert.ok(a.output.includes(devAccount(1).privateKey), "the demo provider's key is printed");
+    assert.match(
+      a.output,
+      new RegExp(`admin +${devAccount(0).address} +private key ${devAccount(0).privateKey}`),
+    );
 
     const chain = provider(first.chainUrl);
     try {
