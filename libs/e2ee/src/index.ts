@@ -1,0 +1,217 @@
+/**
+ * End-to-end encryption for messages and records, on WebCrypto only (the same code in the browser and
+ * in Node 20), so that the server only ever stores and relays ciphertext.
+ *
+ * - Each user has an X25519 key pair; the public key (32 raw bytes, base64url) is registered with the
+ *   API, bound to the wallet by an EIP-191 signature (see `messagingKeyStatement` in libs/domain).
+ * - Content: AES-256-GCM under a fresh random 256-bit content key, 12-byte random IV, with optional
+ *   additional data (e.g. the conversation and message ids, so the server cannot move a ciphertext to
+ *   another message without decryption failing).
+ * - The content key is wrapped for each recipient (ECIES): an ephemeral X25519 key pair per recipient,
+ *   ECDH with the recipient's public key, HKDF-SHA256 (salt = ephemeral public ‖ recipient public,
+ *   info = "custos-e2ee-v1 key wrap") to a 256-bit key-encryption key, AES-256-GCM of the content key.
+ *   A wrapped key is ephemeralPublic(32) ‖ iv(12) ‖ encryptedKey(32 + 16 tag) = 92 bytes, base64url.
+ *
+ * Any tampering (ciphertext, IV, additional data, wrapped key) fails decryption with `IntegrityError`.
+ */
+
+// Types from the runtime's own WebCrypto (DOM lib in the browser, @types/node in Node).
+type Subtle = typeof globalThis.crypto.subtle;
+export type E2eeKey = Awaited<ReturnType<Subtle['importKey']>>;
+type KeyPair = { publicKey: E2eeKey; privateKey: E2eeKey };
+
+const subtle = (): Subtle => globalThis.crypto.subtle;
+const WRAP_INFO = new TextEncoder().encode('custos-e2ee-v1 key wrap');
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+export const WRAPPED_KEY_BYTES = KEY_BYTES + IV_BYTES + KEY_BYTES + 16;
+
+/** Decryption failed: the data was changed, or it was not meant for this key. */
+export class IntegrityError extends Error {
+  override readonly name = 'IntegrityError';
+}
+
+export function toBase64url(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function fromBase64url(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TypeError('not base64url');
+  const padded = text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4);
+  const binary = atob(padded);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+const concat = (...parts: Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+};
+
+const random = (n: number): Uint8Array => globalThis.crypto.getRandomValues(new Uint8Array(n));
+
+// WebCrypto's typings want ArrayBuffer-backed views; copies are cheap at these sizes.
+const buffer = (bytes: Uint8Array): ArrayBuffer => bytes.slice().buffer as ArrayBuffer;
+
+export interface MessagingKeyPair {
+  /** 32 raw bytes, base64url: what the API registers. */
+  publicKey: string;
+  privateKey: E2eeKey;
+}
+
+/** A new X25519 key pair; the private key is extractable so that the wallet can keep it encrypted. */
+export async function generateKeyPair(): Promise<MessagingKeyPair> {
+  const pair = (await subtle().generateKey({ name: 'X25519' }, true, ['deriveBits'])) as KeyPair;
+  const raw = new Uint8Array(await subtle().exportKey('raw', pair.publicKey));
+  return { publicKey: toBase64url(raw), privateKey: pair.privateKey };
+}
+
+/** The private key as PKCS#8 bytes (to store encrypted), and back. */
+export async function exportPrivateKey(key: E2eeKey): Promise<Uint8Array> {
+  return new Uint8Array(await subtle().exportKey('pkcs8', key));
+}
+
+export async function importPrivateKey(pkcs8: Uint8Array): Promise<E2eeKey> {
+  return subtle().importKey('pkcs8', buffer(pkcs8), { name: 'X25519' }, true, ['deriveBits']);
+}
+
+async function importPublicKey(publicKey: string): Promise<E2eeKey> {
+  const raw = fromBase64url(publicKey);
+  if (raw.length !== KEY_BYTES) throw new TypeError('an X25519 public key is 32 bytes');
+  return subtle().importKey('raw', buffer(raw), { name: 'X25519' }, true, []);
+}
+
+async function keyEncryptionKey(
+  privateKey: E2eeKey,
+  publicKey: E2eeKey,
+  salt: Uint8Array,
+  usage: 'encrypt' | 'decrypt',
+): Promise<E2eeKey> {
+  const shared = await subtle().deriveBits({ name: 'X25519', public: publicKey }, privateKey, 256);
+  const hkdf = await subtle().importKey('raw', shared, 'HKDF', false, ['deriveKey']);
+  return subtle().deriveKey(
+    { name: 'HKDF', hash: 'SHA-256', salt: buffer(salt), info: buffer(WRAP_INFO) },
+    hkdf,
+    { name: 'AES-GCM', length: 256 },
+    false,
+    [usage],
+  );
+}
+
+/** Wraps a 32-byte content key for one recipient's public key. */
+export async function wrapKey(contentKey: Uint8Array, recipientPublicKey: string): Promise<string> {
+  const recipient = await importPublicKey(recipientPublicKey);
+  const ephemeral = (await subtle().generateKey({ name: 'X25519' }, true, ['deriveBits'])) as KeyPair;
+  const ephemeralRaw = new Uint8Array(await subtle().exportKey('raw', ephemeral.publicKey));
+  const salt = concat(ephemeralRaw, fromBase64url(recipientPublicKey));
+  const kek = await keyEncryptionKey(ephemeral.privateKey, recipient, salt, 'encrypt');
+  const iv = random(IV_BYTES);
+  const sealed = new Uint8Array(
+    await subtle().encrypt({ name: 'AES-GCM', iv: buffer(iv) }, kek, buffer(contentKey)),
+  );
+  return toBase64url(concat(ephemeralRaw, iv, sealed));
+}
+
+/** Unwraps a content key wrapped for `ownPublicKey` with the matching private key. */
+export async function unwrapKey(
+  wrapped: string,
+  ownPrivateKey: E2eeKey,
+  ownPublicKey: string,
+): Promise<Uint8Array> {
+  const bytes = fromBase64url(wrapped);
+  if (bytes.length !== WRAPPED_KEY_BYTES) throw new IntegrityError('a wrapped key is 92 bytes');
+  const ephemeralRaw = bytes.subarray(0, KEY_BYTES);
+  const iv = bytes.subarray(KEY_BYTES, KEY_BYTES + IV_BYTES);
+  const sealed = bytes.subarray(KEY_BYTES + IV_BYTES);
+  try {
+    const ephemeral = await subtle().importKey('raw', buffer(ephemeralRaw), { name: 'X25519' }, true, []);
+    const salt = concat(ephemeralRaw, fromBase64url(ownPublicKey));
+    const kek = await keyEncryptionKey(ownPrivateKey, ephemeral, salt, 'decrypt');
+    return new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: buffer(iv) }, kek, buffer(sealed)));
+  } catch {
+    throw new IntegrityError('the wrapped key does not open with this key: changed, or not for you');
+  }
+}
+
+export interface SealedContent {
+  /** base64url AES-256-GCM ciphertext with its 16-byte tag. */
+  ciphertext: string;
+  /** base64url, 12 bytes. */
+  iv: string;
+  /** The content key wrapped for each recipient, by the recipient's id (e.g. a lower-case address). */
+  wrappedKeys: Record<string, string>;
+}
+
+/**
+ * Encrypts `plaintext` once and wraps its key for every recipient (include the sender to read it back).
+ * `additionalData` is authenticated, not encrypted: the same bytes must be given to `open`.
+ */
+export async function seal(
+  plaintext: Uint8Array,
+  recipients: Readonly<Record<string, string>>,
+  additionalData?: Uint8Array,
+): Promise<SealedContent> {
+  const contentKey = random(KEY_BYTES);
+  const key = await subtle().importKey('raw', buffer(contentKey), 'AES-GCM', false, ['encrypt']);
+  const iv = random(IV_BYTES);
+  const ciphertext = new Uint8Array(
+    await subtle().encrypt(
+      {
+        name: 'AES-GCM',
+        iv: buffer(iv),
+        ...(additionalData ? { additionalData: buffer(additionalData) } : {}),
+      },
+      key,
+      buffer(plaintext),
+    ),
+  );
+  const wrappedKeys: Record<string, string> = {};
+  for (const [id, publicKey] of Object.entries(recipients))
+    wrappedKeys[id] = await wrapKey(contentKey, publicKey);
+  contentKey.fill(0);
+  return { ciphertext: toBase64url(ciphertext), iv: toBase64url(iv), wrappedKeys };
+}
+
+/** Decrypts sealed content as recipient `id`; IntegrityError when anything was changed. */
+export async function open(
+  sealed: Pick<SealedContent, 'ciphertext' | 'iv' | 'wrappedKeys'>,
+  id: string,
+  own: MessagingKeyPair,
+  additionalData?: Uint8Array,
+): Promise<Uint8Array> {
+  const wrapped = sealed.wrappedKeys[id];
+  if (!wrapped) throw new IntegrityError('this content was not encrypted for you');
+  const contentKey = await unwrapKey(wrapped, own.privateKey, own.publicKey);
+  try {
+    const key = await subtle().importKey('raw', buffer(contentKey), 'AES-GCM', false, ['decrypt']);
+    return new Uint8Array(
+      await subtle().decrypt(
+        {
+          name: 'AES-GCM',
+          iv: buffer(fromBase64url(sealed.iv)),
+          ...(additionalData ? { additionalData: buffer(additionalData) } : {}),
+        },
+        key,
+        buffer(fromBase64url(sealed.ciphertext)),
+      ),
+    );
+  } catch {
+    throw new IntegrityError('the content was changed after it was encrypted');
+  } finally {
+    contentKey.fill(0);
+  }
+}
+
+/** Text helpers: UTF-8 in and out. */
+export const utf8 = {
+  encode: (text: string): Uint8Array => new TextEncoder().encode(text),
+  decode: (bytes: Uint8Array): string => new TextDecoder('utf-8', { fatal: true }).decode(bytes),
+};
