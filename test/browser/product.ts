@@ -90,7 +90,7 @@ export async function startProduct(env: Record<string, string> = {}): Promise<Ru
 
   const ready = /Custos is running at (\S+) \(chain (\S+), contract (0x[0-9a-fA-F]{40})\)/;
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  let match: RegExpExecArray | null = null;
+  let match: RegExpExecArray | null;
   while (!(match = ready.exec(output))) {
     if (gone) throw new Error(`npm start exited before it was running:\n${output}`);
     if (Date.now() > deadline) {
