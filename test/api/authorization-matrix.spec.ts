@@ -20,6 +20,7 @@ import {
   type User,
 } from './harness';
 import { nestRoutes } from './routes';
+import { messagingSamples as messaging } from '../messaging/request-samples';
 
 interface Actor {
   name: string;
@@ -118,6 +119,56 @@ const EXPECTATIONS: Record<string, Expectation> = {
     sample: () => ({ url: `/consents/relays/${randomUUID()}` }),
   },
 
+  // Messaging. Any signed-in account may message, for itself: membership and the messaging consent rule
+  // are checked inside (404 / 403 `messaging_consent_required`), so each caller gets a conversation of
+  // its own, as its patient. Tencent Chat is not configured here: 503 once past the guards.
+  'PUT /messaging/keys/me': { allow: 'signed-in', status: 200, sample: messaging.registerKey },
+  'GET /messaging/keys/:address': {
+    allow: 'signed-in',
+    status: 200,
+    sample: (world) => messaging.keyOf(world, world.patient),
+  },
+  'POST /messaging/chat-credentials': { allow: 'signed-in', status: 503 },
+  'POST /conversations': { allow: 'signed-in', status: 201, sample: messaging.startConversation },
+  'GET /conversations': { allow: 'signed-in', status: 200 },
+  'GET /conversations/:id': { allow: 'signed-in', status: 200, sample: messaging.conversation() },
+  'GET /conversations/:id/messages': {
+    allow: 'signed-in',
+    status: 200,
+    sample: messaging.conversation('/messages'),
+  },
+  'POST /conversations/:id/messages': { allow: 'signed-in', status: 201, sample: messaging.sendMessage },
+  'POST /conversations/:id/messages/:messageId/acknowledgment': {
+    allow: 'signed-in',
+    status: 204,
+    sample: messaging.receipt('acknowledgment'),
+  },
+  'POST /conversations/:id/messages/:messageId/read': {
+    allow: 'signed-in',
+    status: 204,
+    sample: messaging.receipt('read'),
+  },
+  'POST /conversations/:id/hide': {
+    allow: 'signed-in',
+    status: 204,
+    sample: messaging.conversation('/hide'),
+  },
+  'POST /conversations/:id/unhide': {
+    allow: 'signed-in',
+    status: 204,
+    sample: messaging.conversation('/unhide'),
+  },
+  'POST /conversations/:id/participants': {
+    allow: 'signed-in',
+    status: 204,
+    sample: messaging.addParticipant,
+  },
+  'POST /conversations/:id/participants/:address/remove': {
+    allow: 'signed-in',
+    status: 204,
+    sample: messaging.removeParticipant,
+  },
+
   // Providers.
   'POST /consent-requests': {
     allow: ['provider'],
@@ -132,6 +183,78 @@ const EXPECTATIONS: Record<string, Expectation> = {
     }),
   },
   'GET /providers/me/patients': { allow: ['provider'], status: 200 },
+
+  // Consultations. Someone else's is 404; each allowed caller gets one of their own (consultationOf).
+  'POST /sessions': {
+    allow: ['provider'],
+    status: 201,
+    sample: async ({ api }, caller) => {
+      const patient = randomAddress();
+      if (caller.user) {
+        await api.grant(patient, caller.user.address, 'telehealth', new Date(Date.now() + DAY * 1000));
+      }
+      return {
+        body: { patient, category: 'general', startsAt: new Date().toISOString(), durationMinutes: 30 },
+      };
+    },
+  },
+  'GET /sessions': { allow: 'signed-in', status: 200 },
+  'GET /sessions/:id': {
+    allow: 'signed-in',
+    status: 200,
+    sample: async (world, caller) => ({ url: `/sessions/${await consultationOf(world, caller, 'patient')}` }),
+  },
+  'POST /sessions/:id/invitations': {
+    allow: ['provider'],
+    status: 204,
+    sample: async (world, caller) => ({
+      url: `/sessions/${await consultationOf(world, caller, 'provider')}/invitations`,
+      body: { participant: randomAddress(), role: 'specialist' },
+    }),
+  },
+  'POST /sessions/:id/admissions': {
+    allow: 'signed-in',
+    status: 204,
+    sample: async (world, caller) => {
+      const id = await consultationOf(world, caller, 'patient');
+      const participant = randomAddress();
+      if (caller.user) {
+        const session = (await world.api.get(`/sessions/${id}`, caller.user.token)).json<{
+          provider: string;
+        }>();
+        const provider = [world.providerWithGrant, world.providerWithoutGrant].find(
+          (p) => p.address === session.provider,
+        )!;
+        const invite = { participant, role: 'interpreter' };
+        const res = await world.api.post(`/sessions/${id}/invitations`, invite, provider.token);
+        assert.equal(res.statusCode, 204, `setup: invitation for ${caller.name}: ${res.body}`);
+      }
+      return { url: `/sessions/${id}/admissions`, body: { participant } };
+    },
+  },
+  'POST /sessions/:id/recording-consent': {
+    allow: 'signed-in',
+    status: 204,
+    sample: async (world, caller) => ({
+      url: `/sessions/${await consultationOf(world, caller, 'patient')}/recording-consent`,
+      body: { consent: true },
+    }),
+  },
+  'POST /sessions/:id/end': {
+    allow: ['provider'],
+    status: 204,
+    sample: async (world, caller) => ({
+      url: `/sessions/${await consultationOf(world, caller, 'provider')}/end`,
+    }),
+  },
+  // Open to every participant; the consent gate inside refuses (and audits) a provider without a grant.
+  'POST /sessions/:id/credentials': {
+    allow: 'signed-in',
+    status: 200,
+    sample: async (world, caller) => ({
+      url: `/sessions/${await consultationOf(world, caller, 'patient')}/credentials`,
+    }),
+  },
 
   // Emergency staff.
   'POST /emergency/reasons': {
@@ -213,6 +336,30 @@ async function pendingRequestToCaller(world: World, caller: Actor): Promise<Samp
   );
   assert.equal(res.statusCode, 201, `setup: request to ${caller.name}: ${res.body}`);
   return { url: `/consent-requests/${res.json<{ id: string }>().id}/decline` };
+}
+
+/**
+ * A consultation starting now with the caller as its patient or its provider, scheduled under a fresh
+ * telehealth grant (anonymous, or a non-provider asked to be the provider: a random id, refused first).
+ */
+async function consultationOf(world: World, caller: Actor, as: 'patient' | 'provider'): Promise<string> {
+  const user = caller.user;
+  if (!user || (as === 'provider' && !caller.roles.includes('provider'))) return randomUUID();
+  const provider =
+    as === 'provider'
+      ? user
+      : user === world.providerWithGrant
+        ? world.providerWithoutGrant
+        : world.providerWithGrant;
+  const patient = as === 'patient' ? user.address : randomAddress();
+  await world.api.grant(patient, provider.address, 'telehealth', new Date(Date.now() + DAY * 1000));
+  const res = await world.api.post(
+    '/sessions',
+    { patient, category: 'general', startsAt: new Date().toISOString(), durationMinutes: 30 },
+    provider.token,
+  );
+  assert.equal(res.statusCode, 201, `setup: consultation for ${caller.name}: ${res.body}`);
+  return res.json<{ id: string }>().id;
 }
 
 // ---------------------------------------------------------------------------------------------------

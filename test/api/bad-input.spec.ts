@@ -10,6 +10,7 @@ import type { NonceResponse } from '../../apps/api/src/auth/auth.dto';
 import { siweFields } from '../../apps/api/src/auth/testing';
 import { DAY, randomAddress, type RequestOptions, type Response, TestApi, type User } from './harness';
 import { nestRoutes } from './routes';
+import { envelopeFor, messagingKeyBody, startConversation } from '../messaging/request-samples';
 
 interface World {
   api: TestApi;
@@ -52,6 +53,13 @@ const consentRequest = (w: World) => ({
   purpose: 'Review of the latest blood tests',
   durationSeconds: 7 * DAY,
 });
+const sessionBody = (w: World) => ({
+  patient: w.patient.address,
+  category: 'general',
+  startsAt: new Date(Date.now() + 3600_000).toISOString(),
+  durationMinutes: 30,
+});
+const conversationBody = (w: World) => ({ patient: w.patient.address, providers: [w.provider.address] });
 const replayQuery = (w: World) => ({ asOf: new Date().toISOString(), patient: w.patient.address });
 const profileUrl = (w: World) => `/directory/${w.provider.address}/profile`;
 const profile = { name: 'Dr. Grace Hopper', specialty: 'Neurology' };
@@ -517,6 +525,313 @@ const CASES: BadInput[] = [
   ...pageCases('GET /providers/me/patients', 'provider'),
   ...pageCases('GET /notifications/me', 'patient'),
   ...pageCases('GET /directory/providers', 'patient'),
+
+  // ---------------------------------------------------------------------------------------- sessions
+  ...Object.entries(MALFORMED_ADDRESSES).map(([what, patient]) => ({
+    route: 'POST /sessions',
+    as: 'provider' as const,
+    name: `patient address ${what}`,
+    body: spoil(sessionBody, { patient }),
+    field: 'patient',
+  })),
+  ...['patient', 'category', 'startsAt', 'durationMinutes'].map((field) => ({
+    route: 'POST /sessions',
+    as: 'provider' as const,
+    name: `${field} missing`,
+    body: without(sessionBody, field),
+    field,
+  })),
+  ...(
+    [
+      ['unknown category', { category: 'genome' }, 'category'],
+      ['startsAt without a time zone', { startsAt: '2030-01-01T10:00:00' }, 'startsAt'],
+      ['startsAt as unix seconds', { startsAt: 1_900_000_000 }, 'startsAt'],
+      ['startsAt 30 February', { startsAt: '2030-02-30T10:00:00Z' }, 'startsAt'],
+      ['startsAt in the past', { startsAt: '2020-01-01T10:00:00Z' }, 'startsAt'],
+      ['durationMinutes under 5', { durationMinutes: 4 }, 'durationMinutes'],
+      ['durationMinutes over 240', { durationMinutes: 241 }, 'durationMinutes'],
+      ['durationMinutes not whole', { durationMinutes: 30.5 }, 'durationMinutes'],
+      ['durationMinutes as a string', { durationMinutes: '30' }, 'durationMinutes'],
+      ['mode unknown', { mode: 'hologram' }, 'mode'],
+      [
+        'a provider field (impersonation)',
+        { provider: '0x000000000000000000000000000000000000dead' },
+        'provider',
+      ],
+    ] as const
+  ).map(([name, change, field]) => ({
+    route: 'POST /sessions',
+    as: 'provider' as const,
+    name,
+    body: spoil(sessionBody, change),
+    field,
+  })),
+  ...pageCases('GET /sessions', 'patient'),
+  ...(
+    [
+      ['GET /sessions/:id', 'patient', undefined],
+      ['POST /sessions/:id/invitations', 'provider', { participant: randomAddress(), role: 'family' }],
+      ['POST /sessions/:id/admissions', 'patient', { participant: randomAddress() }],
+      ['POST /sessions/:id/recording-consent', 'patient', { consent: true }],
+      ['POST /sessions/:id/end', 'provider', undefined],
+      ['POST /sessions/:id/credentials', 'patient', undefined],
+    ] as const
+  ).flatMap(([route, as, body]) =>
+    [
+      ['id not a UUID', 'not-a-uuid'],
+      ['id in upper case', randomUUID().toUpperCase()],
+    ].map(([name, id]) => ({
+      route,
+      as,
+      name: name!,
+      url: route.split(' ')[1]!.replace(':id', id!),
+      body,
+      field: 'id',
+    })),
+  ),
+  ...(
+    [
+      ['participant malformed', { participant: '0x1234', role: 'family' }, 'participant'],
+      ['participant missing', { role: 'family' }, 'participant'],
+      ['role unknown', { participant: randomAddress(), role: 'surgeon' }, 'role'],
+      ['role missing', { participant: randomAddress() }, 'role'],
+      ['an extra field', { participant: randomAddress(), role: 'family', admitted: true }, 'admitted'],
+    ] as const
+  ).map(([name, body, field]) => ({
+    route: 'POST /sessions/:id/invitations',
+    as: 'provider' as const,
+    name,
+    url: `/sessions/${randomUUID()}/invitations`,
+    body,
+    field,
+  })),
+  ...(
+    [
+      ['participant malformed', { participant: 'alice.eth' }, 'participant'],
+      ['participant missing', {}, 'participant'],
+    ] as const
+  ).map(([name, body, field]) => ({
+    route: 'POST /sessions/:id/admissions',
+    as: 'patient' as const,
+    name,
+    url: `/sessions/${randomUUID()}/admissions`,
+    body,
+    field,
+  })),
+  ...(
+    [
+      ['consent as a string', { consent: 'true' }],
+      ['consent null', { consent: null }],
+      ['consent missing', {}],
+    ] as const
+  ).map(([name, body]) => ({
+    route: 'POST /sessions/:id/recording-consent',
+    as: 'patient' as const,
+    name,
+    url: `/sessions/${randomUUID()}/recording-consent`,
+    body,
+    field: 'consent',
+  })),
+
+  // ---------------------------------------------------------------------------------------- messaging
+  ...(['publicKey', 'signature'] as const).map((field) => ({
+    route: 'PUT /messaging/keys/me',
+    as: 'patient' as const,
+    name: `${field} missing`,
+    body: without((w: World) => messagingKeyBody(w.patient), field),
+    field,
+  })),
+  ...(
+    [
+      ['publicKey padded base64', { publicKey: `${Buffer.alloc(32, 7).toString('base64')}` }, 'publicKey'],
+      ['publicKey as hex', { publicKey: '07'.repeat(32) }, 'publicKey'],
+      ['publicKey of 31 bytes', { publicKey: Buffer.alloc(31, 7).toString('base64url') }, 'publicKey'],
+      ['publicKey as a number', { publicKey: 7 }, 'publicKey'],
+      ['signature too short', { signature: `0x${'11'.repeat(20)}` }, 'signature'],
+      ['signature not hex', { signature: `0x${'zz'.repeat(65)}` }, 'signature'],
+      ['an account field (impersonation)', { account: randomAddress() }, 'account'],
+    ] as const
+  ).map(([name, change, field]) => ({
+    route: 'PUT /messaging/keys/me',
+    as: 'patient' as const,
+    name,
+    body: spoil((w: World) => messagingKeyBody(w.patient), change),
+    field,
+  })),
+  ...Object.entries(MALFORMED_ADDRESSES).map(([what, address]) => ({
+    route: 'GET /messaging/keys/:address',
+    as: 'patient' as const,
+    name: `address ${what}`,
+    url: `/messaging/keys/${address}`,
+    field: 'address',
+  })),
+  ...Object.entries(MALFORMED_ADDRESSES).map(([what, patient]) => ({
+    route: 'POST /conversations',
+    as: 'patient' as const,
+    name: `patient address ${what}`,
+    body: spoil(conversationBody, { patient }),
+    field: 'patient',
+  })),
+  ...(
+    [
+      ['patient missing', { patient: undefined }, 'patient'],
+      ['providers missing', { providers: undefined }, 'providers'],
+      ['providers empty', { providers: [] }, 'providers'],
+      ['providers as one address', { providers: randomAddress() }, 'providers'],
+      ['providers with a malformed address', { providers: ['0x1234'] }, 'providers'],
+      [
+        'providers naming one twice',
+        { providers: [`0x${'ab'.repeat(20)}`, `0x${'AB'.repeat(20)}`] },
+        'providers',
+      ],
+      ['providers over 20', { providers: Array.from({ length: 21 }, () => randomAddress()) }, 'providers'],
+      ['a startedBy field', { startedBy: randomAddress() }, 'startedBy'],
+    ] as const
+  ).map(([name, change, field]) => ({
+    route: 'POST /conversations',
+    as: 'patient' as const,
+    name,
+    body: spoil(conversationBody, change),
+    field,
+  })),
+  {
+    route: 'GET /conversations',
+    as: 'patient',
+    name: 'hidden=yes',
+    query: { hidden: 'yes' },
+    field: 'hidden',
+  },
+  ...pageCases('GET /conversations', 'patient'),
+  ...(
+    [
+      ['GET /conversations/:id', ''],
+      ['GET /conversations/:id/messages', '/messages'],
+      ['POST /conversations/:id/messages', '/messages'],
+      ['POST /conversations/:id/hide', '/hide'],
+      ['POST /conversations/:id/unhide', '/unhide'],
+      ['POST /conversations/:id/participants', '/participants'],
+    ] as const
+  ).flatMap(([route, suffix]) =>
+    [
+      ['id not a UUID', 'not-a-uuid'],
+      ['id in upper case', randomUUID().toUpperCase()],
+    ].map(([name, id]) => ({
+      route,
+      as: 'patient' as const,
+      name: name!,
+      url: `/conversations/${id}${suffix}`,
+      body:
+        route === 'POST /conversations/:id/messages'
+          ? envelopeFor([randomAddress()])
+          : route === 'POST /conversations/:id/participants'
+            ? { provider: randomAddress() }
+            : undefined,
+      field: 'id',
+    })),
+  ),
+  {
+    route: 'GET /conversations/:id/messages',
+    as: 'patient',
+    name: 'order sideways',
+    url: `/conversations/${randomUUID()}/messages`,
+    query: { order: 'sideways' },
+    field: 'order',
+  },
+  ...(
+    [
+      ['limit 0', { limit: '0' }, 'limit'],
+      ['limit above 200', { limit: '201' }, 'limit'],
+      ['oversized cursor', { cursor: 'c'.repeat(501) }, 'cursor'],
+      ['unknown query parameter', { after: '3' }, 'after'],
+    ] as const
+  ).map(([name, query, field]) => ({
+    route: 'GET /conversations/:id/messages',
+    as: 'patient' as const,
+    name,
+    url: `/conversations/${randomUUID()}/messages`,
+    query,
+    field,
+  })),
+  ...(
+    [
+      ['messageId missing', { messageId: undefined }, 'messageId'],
+      ['messageId not a UUID', { messageId: 'message-1' }, 'messageId'],
+      ['kind missing', { kind: undefined }, 'kind'],
+      ['kind unknown', { kind: 'diagnosis' }, 'kind'],
+      ['ciphertext missing', { ciphertext: undefined }, 'ciphertext'],
+      ['ciphertext in padded base64', { ciphertext: 'q83v+/==' + 'A'.repeat(30) }, 'ciphertext'],
+      ['ciphertext shorter than a tag', { ciphertext: 'AAAA' }, 'ciphertext'],
+      ['ciphertext over 64 KiB', { ciphertext: 'A'.repeat(87_400) }, 'ciphertext'],
+      ['ciphertext as plaintext JSON', { ciphertext: { text: 'hello' } }, 'ciphertext'],
+      ['iv missing', { iv: undefined }, 'iv'],
+      ['iv of 16 bytes', { iv: Buffer.alloc(16).toString('base64url') }, 'iv'],
+      ['wrappedKeys missing', { wrappedKeys: undefined }, 'wrappedKeys'],
+      ['wrappedKeys as a list', { wrappedKeys: ['AAAA'] }, 'wrappedKeys'],
+      ['wrappedKeys keyed by a name', { wrappedKeys: { alice: 'AAAA' } }, 'wrappedKeys'],
+      ['wrappedKeys with a number', { wrappedKeys: { [`0x${'ab'.repeat(20)}`]: 42 } }, 'wrappedKeys'],
+      ['wrappedKeys empty', { wrappedKeys: {} }, 'wrappedKeys'],
+      ['urgent as a string', { urgent: 'yes' }, 'urgent'],
+      ['requiresAcknowledgment as a number', { requiresAcknowledgment: 1 }, 'requiresAcknowledgment'],
+      ['attachment size negative', { kind: 'attachment', attachment: { blobId: 'bafy1', size: -1 } }, 'size'],
+      [
+        'attachment blobId with a slash',
+        { kind: 'attachment', attachment: { blobId: '../x', size: 64 } },
+        'blobId',
+      ],
+      ['a sender field (impersonation)', { sender: randomAddress() }, 'sender'],
+    ] as const
+  ).map(([name, change, field]) => ({
+    route: 'POST /conversations/:id/messages',
+    as: 'patient' as const,
+    name,
+    url: `/conversations/${randomUUID()}/messages`,
+    body: spoil((w: World) => envelopeFor([w.patient.address, w.provider.address]), change),
+    field,
+  })),
+  ...(['acknowledgment', 'read'] as const).flatMap((receipt) => [
+    {
+      route: `POST /conversations/:id/messages/:messageId/${receipt}`,
+      as: 'patient' as const,
+      name: 'messageId not a UUID',
+      url: `/conversations/${randomUUID()}/messages/first/${receipt}`,
+      field: 'messageId',
+    },
+    {
+      route: `POST /conversations/:id/messages/:messageId/${receipt}`,
+      as: 'patient' as const,
+      name: 'id not a UUID',
+      url: `/conversations/nope/messages/${randomUUID()}/${receipt}`,
+      field: 'id',
+    },
+  ]),
+  ...(
+    [
+      ['provider malformed', { provider: 'alice.eth' }, 'provider'],
+      ['provider missing', {}, 'provider'],
+      ['providers instead of provider', { providers: [randomAddress()] }, 'providers'],
+    ] as const
+  ).map(([name, body, field]) => ({
+    route: 'POST /conversations/:id/participants',
+    as: 'patient' as const,
+    name,
+    url: `/conversations/${randomUUID()}/participants`,
+    body,
+    field,
+  })),
+  ...Object.entries(MALFORMED_ADDRESSES).map(([what, address]) => ({
+    route: 'POST /conversations/:id/participants/:address/remove',
+    as: 'patient' as const,
+    name: `address ${what}`,
+    url: `/conversations/${randomUUID()}/participants/${address}/remove`,
+    field: 'address',
+  })),
+  {
+    route: 'POST /conversations/:id/participants/:address/remove',
+    as: 'patient',
+    name: 'id not a UUID',
+    url: `/conversations/nope/participants/${randomAddress()}/remove`,
+    field: 'id',
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------------
@@ -567,6 +882,38 @@ const VALID: Record<
   'GET /providers/me/patients': { as: 'provider', status: 200, query: { limit: '1' } },
   'GET /notifications/me': { as: 'patient', status: 200, query: { limit: '10' } },
   'GET /directory/providers': { as: 'patient', status: 200, query: { limit: '10' } },
+  'POST /sessions': {
+    as: 'provider',
+    status: 201,
+    body: async (w: World) => {
+      const patient = randomAddress();
+      await w.api.grant(patient, w.provider.address, 'telehealth', new Date(Date.now() + DAY * 1000));
+      return { ...sessionBody(w), patient };
+    },
+  },
+  'GET /sessions': { as: 'patient', status: 200, query: { limit: '10' } },
+  'PUT /messaging/keys/me': { as: 'patient', status: 200, body: (w: World) => messagingKeyBody(w.patient) },
+  'POST /conversations': {
+    as: 'patient',
+    status: 201,
+    body: async (w: World) => {
+      await w.api.grant(
+        w.patient.address,
+        w.provider.address,
+        'messaging',
+        new Date(Date.now() + DAY * 1000),
+      );
+      return conversationBody(w);
+    },
+  },
+  'GET /conversations': { as: 'patient', status: 200, query: { hidden: 'true', limit: '10' } },
+  'POST /conversations/:id/messages': {
+    as: 'patient',
+    status: 201,
+    url: async (w: World) =>
+      `/conversations/${await startConversation(w.api, w.patient, w.provider)}/messages`,
+    body: (w: World) => envelopeFor([w.patient.address, w.provider.address], { urgent: true }),
+  },
 };
 
 async function build<T>(value: Build<T> | undefined, w: World): Promise<T | undefined> {

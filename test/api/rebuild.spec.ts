@@ -10,6 +10,7 @@ import { ProjectionRunner } from '../../apps/api/src/projections/projection-runn
 import { PROJECTIONS } from '../../apps/api/src/projections/read-models';
 import { createReadModelStore } from '../../apps/api/src/read-models/read-model.factory';
 import { DAY, HOUR, randomAddress, snapshot, TestApi, type User } from './harness';
+import { envelopeFor, messagingKeyBody, startConversation } from '../messaging/request-samples';
 
 const at = (secondsFromNow: number) => new Date(Date.now() + secondsFromNow * 1000);
 
@@ -122,6 +123,46 @@ describe('rebuild: every projection replayed from zero equals the live read mode
         data: { root: `0x${'ab'.repeat(32)}`, fromPosition: 0, toPosition: 3 },
       },
     ]);
+
+    // Telehealth: a consultation scheduled under a grant, an invitee admitted, recording consent, the end.
+    await api.grant(bob.address, quinn.address, 'telehealth', at(DAY));
+    const scheduled = await api.post(
+      '/sessions',
+      { patient: bob.address, category: 'general', startsAt: at(0).toISOString(), durationMinutes: 30 },
+      quinn.token,
+    );
+    assert.equal(scheduled.statusCode, 201, scheduled.body);
+    const sessionUrl = `/sessions/${scheduled.json<{ id: string }>().id}`;
+    for (const [url, body, who] of [
+      [`${sessionUrl}/invitations`, { participant: paula.address, role: 'specialist' }, quinn],
+      [`${sessionUrl}/admissions`, { participant: paula.address }, bob],
+      [`${sessionUrl}/recording-consent`, { consent: true }, bob],
+      [`${sessionUrl}/end`, undefined, quinn],
+    ] as const) {
+      assert.equal((await api.post(url, body, who.token)).statusCode, 204, url);
+    }
+
+    // Messaging: a key, a conversation under a messaging grant, an urgent message, receipts, hiding, and a
+    // provider added and removed.
+    const key = await api.request('PUT', '/messaging/keys/me', {
+      token: alice.token,
+      body: await messagingKeyBody(alice),
+    });
+    assert.equal(key.statusCode, 200, key.body);
+    const chat = `/conversations/${await startConversation(api, alice, paula)}`;
+    const question = envelopeFor([alice.address, paula.address], { requiresAcknowledgment: true });
+    assert.equal((await api.post(`${chat}/messages`, question, paula.token)).statusCode, 201);
+    const urgent = envelopeFor([alice.address, paula.address], { urgent: true });
+    assert.equal((await api.post(`${chat}/messages`, urgent, alice.token)).statusCode, 201);
+    await api.grant(alice.address, quinn.address, 'messaging', at(DAY));
+    for (const [url, body, who] of [
+      [`${chat}/messages/${question.messageId}/acknowledgment`, undefined, alice],
+      [`${chat}/hide`, undefined, paula],
+      [`${chat}/participants`, { provider: quinn.address }, alice],
+      [`${chat}/participants/${quinn.address}/remove`, undefined, quinn],
+    ] as const) {
+      assert.equal((await api.post(url, body, who.token)).statusCode, 204, url);
+    }
 
     // Compliance and refusals, all audited.
     const searches: Record<string, string>[] = [

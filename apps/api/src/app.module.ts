@@ -17,12 +17,14 @@ import { EmergencyModule } from './emergency/emergency.module';
 import { NotificationsModule } from './notifications/notifications.controller';
 import { EventStoreModule } from './event-store/event-store.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { MessagingModule } from './messaging/messaging.module';
 import { ReadModelsModule } from './read-models/read-models.module';
 import { RelayModule } from './relay/relay.module';
 import { ConfigModule } from './config/config.module';
 import type { AppConfig } from './config/config.schema';
 import { HealthModule } from './health/health.module';
 import { SecurityModule } from './security/security.module';
+import { TelehealthModule } from './telehealth/telehealth.module';
 import { WebAppModule } from './web/web-app.module';
 
 /**
@@ -68,6 +70,10 @@ export class AppModule {
         DirectoryModule,
         EmergencyModule,
         NotificationsModule,
+        // End-to-end encrypted messaging: keys, conversations, live delivery at /messages/live.
+        MessagingModule,
+        // Consent-gated consultations: /sessions, call credentials, WebRTC signalling, no-shows.
+        TelehealthModule,
         WebAppModule,
       ],
     };

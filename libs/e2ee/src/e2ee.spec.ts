@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Wallet } from 'ethers';
 import {
+  deriveKeyPair,
   exportPrivateKey,
+  KEY_DERIVATION_MESSAGE,
   fromBase64url,
   generateKeyPair,
   importPrivateKey,
@@ -74,5 +77,18 @@ describe('end-to-end encryption', () => {
   test('public keys are 32 bytes in base64url (43 characters), as the messaging domain expects', async () => {
     const { publicKey } = await generateKeyPair();
     assert.match(publicKey, /^[A-Za-z0-9_-]{43}$/);
+  });
+
+  test('a wallet derives the same messaging key every time, and another wallet another key', async () => {
+    const wallet = Wallet.createRandom();
+    const first = await deriveKeyPair(await wallet.signMessage(KEY_DERIVATION_MESSAGE));
+    const again = await deriveKeyPair(await wallet.signMessage(KEY_DERIVATION_MESSAGE));
+    assert.equal(first.publicKey, again.publicKey);
+    assert.match(first.publicKey, /^[A-Za-z0-9_-]{43}$/);
+    const other = await deriveKeyPair(await Wallet.createRandom().signMessage(KEY_DERIVATION_MESSAGE));
+    assert.notEqual(other.publicKey, first.publicKey);
+    const sealed = await seal(utf8.encode('hello'), { [alice]: first.publicKey });
+    assert.equal(utf8.decode(await open(sealed, alice, again)), 'hello');
+    await assert.rejects(deriveKeyPair('0x1234'), TypeError);
   });
 });

@@ -74,6 +74,44 @@ export async function generateKeyPair(): Promise<MessagingKeyPair> {
   return { publicKey: toBase64url(raw), privateKey: pair.privateKey };
 }
 
+/**
+ * The text a wallet signs (EIP-191) to derive its messaging key: the same wallet always derives the
+ * same key (wallet signatures are deterministic, RFC 6979), so the key needs no storage or backup of
+ * its own and follows the wallet to another browser. Never sign it for anything but Custos.
+ */
+export const KEY_DERIVATION_MESSAGE =
+  'Custos: unlock my end-to-end encryption key.\n\nSigning this does not send anything or cost anything. Only sign it in the Custos app.';
+
+const X25519_PKCS8_PREFIX = new Uint8Array([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
+]);
+
+/** The X25519 key pair derived (HKDF-SHA256) from the wallet's signature of KEY_DERIVATION_MESSAGE. */
+export async function deriveKeyPair(walletSignature: string): Promise<MessagingKeyPair> {
+  const hex = walletSignature.replace(/^0x/, '');
+  if (!/^[0-9a-fA-F]{130}$/.test(hex)) throw new TypeError('expected a 65-byte wallet signature');
+  const signature = new Uint8Array(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+  const hkdf = await subtle().importKey('raw', buffer(signature), 'HKDF', false, ['deriveBits']);
+  const seed = new Uint8Array(
+    await subtle().deriveBits(
+      {
+        name: 'HKDF',
+        hash: 'SHA-256',
+        salt: buffer(new Uint8Array(32)),
+        info: buffer(new TextEncoder().encode('custos-e2ee-v1 identity key')),
+      },
+      hkdf,
+      256,
+    ),
+  );
+  const privateKey = await importPrivateKey(concat(X25519_PKCS8_PREFIX, seed));
+  seed.fill(0);
+  // The public key, from the private key's JWK (x is the public point).
+  const jwk = await subtle().exportKey('jwk', privateKey);
+  if (typeof jwk.x !== 'string') throw new Error('the runtime did not give the public key');
+  return { publicKey: jwk.x, privateKey };
+}
+
 /** The private key as PKCS#8 bytes (to store encrypted), and back. */
 export async function exportPrivateKey(key: E2eeKey): Promise<Uint8Array> {
   return new Uint8Array(await subtle().exportKey('pkcs8', key));

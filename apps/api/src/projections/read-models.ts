@@ -2,6 +2,7 @@ import type {
   AccessAuditedData,
   ChainFactEvent,
   ConsentEvent,
+  ConversationEvent,
   DirectoryEvent,
   EmergencyEvent,
   RecordedEvent,
@@ -9,7 +10,9 @@ import type {
   Role,
 } from '@custos/domain';
 import type { ReadModelWriter } from '../read-models/read-model.port';
+import { messagingProjection, urgentMessageRecipients } from '../messaging/messaging.projection';
 import type { Projection } from './projection';
+import { consultationsProjection } from '../telehealth/consultation.projection';
 
 /**
  * The read models of the event-sourced core and the projections that write them. Each document keeps
@@ -475,7 +478,7 @@ async function notify(
 export const notificationsProjection: Projection = {
   name: 'notifications',
   collections: [{ name: 'notifications', indexes: ['recipient', 'occurredAt', 'kind'] }],
-  ...on<ConsentEvent | EmergencyEvent>({
+  ...on<ConsentEvent | EmergencyEvent | ConversationEvent>({
     ConsentRequested: (d, e, w) =>
       notify(w, e, d.patient, 'consent_requested', {
         provider: d.provider,
@@ -495,6 +498,15 @@ export const notificationsProjection: Projection = {
     ConsentRelayFailed: (d, e, w) => notify(w, e, d.patient, 'consent_relay_failed', { relayId: d.relayId }),
     EmergencyAccessStarted: (d, e, w) =>
       notify(w, e, d.patient, 'emergency_access_started', { provider: d.provider, expiresAt: d.expiresAt }),
+    // Urgent messages: who sent one in which conversation, never its kind or content (messaging.projection.ts).
+    MessageSent: async (d, e, w) => {
+      for (const recipient of urgentMessageRecipients(e, d)) {
+        await notify(w, e, recipient, 'urgent_message', {
+          conversationId: d.conversationId,
+          sender: d.sender,
+        });
+      }
+    },
   }),
 };
 
@@ -505,4 +517,6 @@ export const PROJECTIONS: readonly Projection[] = [
   auditProjection,
   auditAnchorsProjection,
   notificationsProjection,
+  messagingProjection,
+  consultationsProjection,
 ];
