@@ -85,10 +85,10 @@ describe('restart: close the app and reopen it on the same folder', () => {
     // Measured first thing after the boot: a projection that started from zero would still be behind.
     assert.equal(lagAfterReopen.length, PROJECTIONS.length);
     for (const lag of lagAfterReopen) assert.equal(lag.events, 0, lag.projection);
-    for (const p of PROJECTIONS) {
-      assert.equal(await api.readModels.checkpoint(p.name), checkpoints[p.name], p.name);
-      assert.equal(checkpoints[p.name], head, `${p.name} had applied everything before the restart`);
-    }
+    // Stopping wrote each checkpoint where its projection had got to (a projection passes over events
+    // not meant for it without writing a checkpoint each time): everything, before the restart.
+    for (const p of PROJECTIONS) assert.equal(await api.readModels.checkpoint(p.name), head, p.name);
+    for (const p of PROJECTIONS) assert.ok(checkpoints[p.name]! <= head, p.name);
   });
 
   test('the read models are document for document what they were', async () => {
@@ -128,9 +128,7 @@ describe('restart: close the app and reopen it on the same folder', () => {
       Page<{ category: string }>
     >();
     assert.deepEqual(patients.items.map((p) => p.category).sort(), ['lab_results', 'medications']);
-    for (const p of PROJECTIONS) {
-      assert.equal(await api.readModels.checkpoint(p.name), await api.eventStore.headPosition(), p.name);
-    }
+    for (const lag of await api.projections.lag()) assert.equal(lag.events, 0, lag.projection);
   });
 
   test('no duplicates: one notification per notifying event, one audit entry per AccessAudited', async () => {

@@ -73,6 +73,8 @@ class ProjectionWorker {
   private loop: Promise<void> | undefined;
   private stopped = false;
   private readonly waiters = new Set<{ position: number; resolve: () => void }>();
+  /** Events passed over since the checkpoint was last written (none of them concerned this projection). */
+  private unsaved = 0;
 
   constructor(
     private readonly projection: Projection,
@@ -94,6 +96,11 @@ class ProjectionWorker {
     this.stopped = true;
     await this.subscription?.close();
     await this.loop;
+    // Keep the position reached: events passed over are not read again at the next start.
+    if (this.unsaved > 0) {
+      await this.readModels.applyAtomically(this.projection.name, this.position, async () => {});
+      this.unsaved = 0;
+    }
   }
 
   reached(position: number, timeoutMs: number): Promise<void> {
@@ -168,9 +175,17 @@ class ProjectionWorker {
     const last = batch[batch.length - 1];
     if (!last) return;
     const relevant = batch.filter((e) => this.projection.eventTypes.has(e.type));
-    await this.readModels.applyAtomically(this.projection.name, last.position, async (writer) => {
-      for (const event of relevant) await this.projection.apply(event, writer);
-    });
+    // A batch with nothing for this projection changes no document: the checkpoint is written only
+    // every CHECKPOINT_EVERY such events (and at stop), not once per event per projection. After a
+    // crash the passed-over events are read again and passed over again: same documents.
+    if (relevant.length === 0 && this.unsaved + batch.length < CHECKPOINT_EVERY) {
+      this.unsaved += batch.length;
+    } else {
+      await this.readModels.applyAtomically(this.projection.name, last.position, async (writer) => {
+        for (const event of relevant) await this.projection.apply(event, writer);
+      });
+      this.unsaved = 0;
+    }
     this.position = last.position;
     this.options.onApplied?.(this.name, last.position);
     for (const waiter of this.waiters) {
@@ -181,6 +196,9 @@ class ProjectionWorker {
     }
   }
 }
+
+/** Events a projection may pass over before its checkpoint is written anyway. */
+const CHECKPOINT_EVERY = 1_000;
 
 const IDLE = Symbol('idle');
 /** Settles after pending I/O callbacks, i.e. when no event is immediately available. */
