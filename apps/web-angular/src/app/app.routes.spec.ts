@@ -2,10 +2,12 @@ import { provideHttpClient } from '@angular/common/http';
 import { provideHttpClientTesting } from '@angular/common/http/testing';
 import { reflectComponentType, type Type } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
-import { provideRouter, type Route } from '@angular/router';
+import { provideRouter, type Route, Router } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
 
 import { routes } from './app.routes';
+import { SESSION_STORAGE_KEY } from './core/session';
+import { signInForTest } from './testing/test-helpers';
 
 describe('app routes', () => {
   it('loads every page lazily (loadComponent, never an eager component)', () => {
@@ -16,8 +18,16 @@ describe('app routes', () => {
     }
   });
 
-  it('has a page for home, each role, and a catch-all', () => {
-    expect(routes.map((r) => r.path)).toEqual(['', 'patient', 'provider', 'compliance', 'admin', '**']);
+  it('has a page for home, sign-in, each role, and a catch-all', () => {
+    expect(routes.map((r) => r.path)).toEqual([
+      '',
+      'sign-in',
+      'patient',
+      'provider',
+      'compliance',
+      'admin',
+      '**',
+    ]);
   });
 
   it('gives every page a document title', () => {
@@ -33,8 +43,11 @@ describe('app routes', () => {
       });
     });
 
+    afterEach(() => sessionStorage.removeItem(SESSION_STORAGE_KEY));
+
+    // Role pages need a signed-in account with the role: sign in with every role first.
     const pages: ReadonlyArray<[url: string, heading: string, text: RegExp]> = [
-      ['/patient', 'Patient', /patient view is coming/],
+      ['/patient', 'Your records', /Decide who can see your health records/],
       ['/provider', 'Provider', /provider view is coming/],
       ['/compliance', 'Compliance', /compliance view is coming/],
       ['/admin', 'Administration', /administration view is coming/],
@@ -43,12 +56,32 @@ describe('app routes', () => {
 
     for (const [url, heading, text] of pages) {
       it(`${url} shows the "${heading}" page`, async () => {
+        await signInForTest(['provider', 'auditor', 'admin']);
         const harness = await RouterTestingHarness.create(url);
         const root = harness.routeNativeElement as HTMLElement;
         expect(root.querySelector('h1')?.textContent).toBe(heading);
         expect(root.textContent).toMatch(text);
       });
     }
+
+    for (const url of ['/patient', '/provider', '/compliance', '/admin']) {
+      it(`${url} asks a signed-out visitor to sign in, then come back`, async () => {
+        const harness = await RouterTestingHarness.create(url);
+        const root = harness.routeNativeElement as HTMLElement;
+        expect(root.querySelector('h1')?.textContent).toBe('Sign in');
+        expect(TestBed.inject(Router).url).toBe(`/sign-in?returnUrl=${encodeURIComponent(url)}`);
+      });
+    }
+
+    it('sends a signed-in account without the role home, saying the area is not theirs', async () => {
+      await signInForTest([]);
+      const harness = await RouterTestingHarness.create('/admin');
+      expect(TestBed.inject(Router).url).toBe('/?denied=%2Fadmin');
+      const root = harness.routeNativeElement as HTMLElement;
+      expect(root.querySelector('[data-testid="home-denied"]')?.textContent).toContain(
+        'does not have access to the administration area',
+      );
+    });
 
     it('home explains what Custos is', async () => {
       const harness = await RouterTestingHarness.create('/');

@@ -1,6 +1,12 @@
 import { type Routes } from '@angular/router';
 
-/** Every page is a lazily loaded standalone component, so each role's view is its own chunk. */
+import { requireRole, requireSignIn } from './core/auth-guards';
+
+/**
+ * Every page is a lazily loaded standalone component, so each role's view is its own chunk. Role
+ * pages require signing in (`/sign-in?returnUrl=…`) and the role; the patient area is for everyone
+ * signed in.
+ */
 export const routes: Routes = [
   {
     path: '',
@@ -9,23 +15,33 @@ export const routes: Routes = [
     loadComponent: () => import('./home/home-page').then((m) => m.HomePage),
   },
   {
+    path: 'sign-in',
+    title: 'Sign in · Custos',
+    loadComponent: () => import('./sign-in/sign-in-page').then((m) => m.SignInPage),
+  },
+  {
     path: 'patient',
     title: 'Patient · Custos',
+    canActivate: [requireSignIn],
     loadComponent: () => import('./patient/patient-page').then((m) => m.PatientPage),
+    loadChildren: () => import('./patient/patient.routes').then((m) => m.PATIENT_ROUTES),
   },
   {
     path: 'provider',
     title: 'Provider · Custos',
+    canActivate: [requireRole('provider')],
     loadComponent: () => import('./provider/provider-page').then((m) => m.ProviderPage),
   },
   {
     path: 'compliance',
     title: 'Compliance · Custos',
+    canActivate: [requireRole('auditor')],
     loadComponent: () => import('./compliance/compliance-page').then((m) => m.CompliancePage),
   },
   {
     path: 'admin',
     title: 'Administration · Custos',
+    canActivate: [requireRole('admin')],
     loadComponent: () => import('./admin/admin-page').then((m) => m.AdminPage),
   },
   {

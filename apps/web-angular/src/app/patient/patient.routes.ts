@@ -1,0 +1,14 @@
+import { type Routes } from '@angular/router';
+
+import { AccessLog } from './access-log';
+import { AccountPage } from './account-page';
+import { NotificationList } from './notification-list';
+import { PatientHome } from './patient-home';
+
+/** The patient area's pages (one lazy chunk with the patient layout, see app.routes.ts). */
+export const PATIENT_ROUTES: Routes = [
+  { path: '', title: 'Your records · Custos', component: PatientHome },
+  { path: 'access-log', title: 'Access log · Custos', component: AccessLog },
+  { path: 'notifications', title: 'Notifications · Custos', component: NotificationList },
+  { path: 'account', title: 'Your account · Custos', component: AccountPage },
+];
