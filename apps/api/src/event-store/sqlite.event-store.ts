@@ -101,6 +101,9 @@ export class SqliteEventStore implements EventStore {
   private readonly pageSize: number;
   private readonly subscriptions = new Set<SqliteSubscription>();
   private pollTimer: NodeJS.Timeout | undefined;
+  /** The last page readPage read, until new events may exist (see readPage). */
+  private lastPage: { after: number; limit: number; events: RecordedEvent[] } | undefined;
+  private polledHead = -1;
   private closed = false;
 
   private readonly selectTip: Database.Statement<[string], StreamTip>;
@@ -167,7 +170,10 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     assertValidAppend(stream, events, expected);
     const { revision, position, written } = this.appendTransaction(stream, events, expected);
-    if (written) for (const subscription of this.subscriptions) subscription.wake();
+    if (written) {
+      this.lastPage = undefined;
+      for (const subscription of this.subscriptions) subscription.wake();
+    }
     return { revision, position };
   }
 
@@ -204,9 +210,18 @@ export class SqliteEventStore implements EventStore {
     this.db.close();
   }
 
-  /** Up to `limit` events strictly after `position`, in global order (a page of readAll or a subscription). */
+  /**
+   * Up to `limit` events strictly after `position`, in global order (a page of readAll or a
+   * subscription). The last page read is kept until the next append or poll that finds new events:
+   * after an append, every live subscription asks for the same page, and one query serves them all.
+   * Callers must not change the events they get.
+   */
   readPage(position: number, limit: number): RecordedEvent[] {
-    return this.selectAfter.all(position, limit).map(toRecordedEvent);
+    const cached = this.lastPage;
+    if (cached && cached.after === position && cached.limit === limit) return cached.events;
+    const events = this.selectAfter.all(position, limit).map(toRecordedEvent);
+    this.lastPage = { after: position, limit, events };
+    return events;
   }
 
   get defaultPageSize(): number {
@@ -276,6 +291,11 @@ export class SqliteEventStore implements EventStore {
   private poll(): void {
     if (this.closed) return;
     const head = this.selectHead.get() ?? -1;
+    if (head !== this.polledHead) {
+      // Another process appended: a kept page may end before its events.
+      this.polledHead = head;
+      this.lastPage = undefined;
+    }
     for (const subscription of this.subscriptions) if (subscription.lastPosition < head) subscription.wake();
   }
 
