@@ -115,7 +115,7 @@ describe('live delivery over the WebSocket /messages/live', () => {
     text: string,
     extra: Record<string, unknown> = {},
   ) {
-    const envelope = encryptMessage(conversationId, text, keysOf(from, ...to));
+    const envelope = await encryptMessage(conversationId, text, keysOf(from, ...to));
     const res = await api.post(
       `/conversations/${conversationId}/messages`,
       { kind: 'text', ...envelope, ...extra },
@@ -182,12 +182,12 @@ describe('live delivery over the WebSocket /messages/live', () => {
     assert.equal(item!.messageId, messageId);
     assert.equal(item!.conversationId, conversationId);
     assert.ok(Number.isInteger(item!.position));
-    assert.equal(decryptMessage(item!, doctor), text);
+    assert.equal(await decryptMessage(item!, doctor), text);
     const [own] = (await patientSocket.until((f) => f.type === 'message')) as Extract<
       Frame,
       { type: 'message' }
     >[];
-    assert.equal(decryptMessage(own!, patient), text);
+    assert.equal(await decryptMessage(own!, patient), text);
     assert.notEqual(own!.wrappedKey, item!.wrappedKey, 'each reader gets their own wrapped key only');
 
     // Receipts go back to the sender.
@@ -246,10 +246,11 @@ describe('live delivery over the WebSocket /messages/live', () => {
       replayed.map((m) => m.messageId),
       missed,
     );
-    assert.deepEqual(
-      replayed.map((m) => decryptMessage(m, doctor)),
-      ['Missed one', 'Missed two', 'Missed three'],
-    );
+    assert.deepEqual(await Promise.all(replayed.map((m) => decryptMessage(m, doctor))), [
+      'Missed one',
+      'Missed two',
+      'Missed three',
+    ]);
     assert.ok(
       replayed.every((m) => !seen.has(m.messageId)),
       'nothing already seen comes again',

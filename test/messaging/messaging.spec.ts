@@ -17,7 +17,16 @@ import type {
 } from '../../apps/api/src/messaging/messaging.dto';
 import type { NotificationDocument } from '../../apps/api/src/projections/read-models';
 import { DAY, HOUR, snapshot, TestApi, type User } from '../api/harness';
-import { decryptMessage, encryptMessage, keysOf, type MessagingUser, withMessagingKey } from './e2e-crypto';
+import { IntegrityError } from '@custos/e2ee';
+import {
+  associatedData,
+  decryptMessage,
+  encryptMessage,
+  keysOf,
+  type MessagingUser,
+  outsiderKey,
+  withMessagingKey,
+} from './e2e-crypto';
 
 interface Page<T> {
   items: T[];
@@ -52,7 +61,7 @@ describe('messaging: end-to-end encrypted conversations between a patient and th
     extra: Record<string, unknown> = {},
     id = conversationId,
   ) {
-    const envelope = encryptMessage(id, text, keysOf(from, ...to));
+    const envelope = await encryptMessage(id, text, keysOf(from, ...to));
     plaintexts.push(text);
     const res = await api.post(
       `/conversations/${id}/messages`,
@@ -184,11 +193,47 @@ describe('messaging: end-to-end encrypted conversations between a patient and th
       assert.equal(message!.messageId, envelope.messageId);
       assert.equal(message!.sender, patient.address);
       assert.equal(message!.senderRole, 'patient');
-      assert.equal(decryptMessage(message!, reader), text);
+      assert.equal(await decryptMessage(message!, reader), text);
     }
     // A participant's key does not open the copy wrapped for another.
     const [forDoctor] = (await messagesOf(doctor)).items;
-    assert.throws(() => decryptMessage(forDoctor!, nurse));
+    await assert.rejects(decryptMessage(forDoctor!, nurse), IntegrityError);
+  });
+
+  test('a wrong key cannot decrypt: an outsider’s X25519 key, or a participant’s with another message’s additional data', async () => {
+    const first = await send(patient, [doctor], 'Dizziness after the new dose of amlodipine');
+    const second = await send(patient, [doctor], 'And my ankles are swollen');
+    assert.equal(first.res.statusCode, 201, first.res.body);
+    assert.equal(second.res.statusCode, 201, second.res.body);
+    const items = (await messagesOf(doctor, conversationId, { order: 'desc', limit: '2' })).items;
+    const a = items.find((m) => m.messageId === first.envelope.messageId)!;
+    const b = items.find((m) => m.messageId === second.envelope.messageId)!;
+    // The participant with the right additional data opens both: the refusals below are the key or the place.
+    assert.equal(await decryptMessage(a, doctor), 'Dizziness after the new dose of amlodipine');
+    assert.equal(await decryptMessage(b, doctor), 'And my ankles are swollen');
+
+    // An outsider: a fresh X25519 key registered nowhere, and a signed-in account with a registered key
+    // that is not in the conversation, even handed the doctor's wrapped key.
+    await assert.rejects(decryptMessage(a, await outsiderKey()), IntegrityError);
+    await assert.rejects(decryptMessage(a, stranger), IntegrityError);
+    // The patient's own key does not open the copy wrapped for the doctor.
+    await assert.rejects(decryptMessage(a, patient), IntegrityError);
+
+    // The doctor's key with the additional data of another message, or of the same message id in
+    // another conversation: the server cannot move a ciphertext to another place.
+    await assert.rejects(
+      decryptMessage(a, doctor, associatedData(conversationId, b.messageId)),
+      IntegrityError,
+    );
+    await assert.rejects(
+      decryptMessage(a, doctor, associatedData(randomUUID(), a.messageId)),
+      IntegrityError,
+    );
+    await assert.rejects(decryptMessage(a, doctor, new Uint8Array()), IntegrityError);
+    // Which is what a swap by the server looks like to the reader: a's envelope served as message b.
+    await assert.rejects(decryptMessage({ ...a, messageId: b.messageId }, doctor), IntegrityError);
+    // Nor b's content key with a's ciphertext.
+    await assert.rejects(decryptMessage({ ...a, wrappedKey: b.wrappedKey }, doctor), IntegrityError);
   });
 
   test('idempotent resend: the same envelope with the same messageId adds nothing; other content is 409', async () => {
@@ -205,7 +250,7 @@ describe('messaging: end-to-end encrypted conversations between a patient and th
     assert.equal(again.statusCode, 201, again.body);
     assert.equal(again.json<{ position: number }>().position, first.position);
     assert.equal(await api.eventCount(), before);
-    const other = encryptMessage(
+    const other = await encryptMessage(
       conversationId,
       'something else',
       keysOf(patient, doctor),
@@ -232,12 +277,12 @@ describe('messaging: end-to-end encrypted conversations between a patient and th
     assert.equal(fromDoctor.res.statusCode, 201, fromDoctor.res.body);
     const mine = (await messagesOf(patient)).items.find((m) => m.messageId === fromDoctor.envelope.messageId);
     assert.equal(mine!.kind, 'lab_result');
-    assert.equal(decryptMessage(mine!, patient), 'HbA1c 6.1 %, LDL 2.9 mmol/L');
+    assert.equal(await decryptMessage(mine!, patient), 'HbA1c 6.1 %, LDL 2.9 mmol/L');
   });
 
   test('a wrapped key must be given for exactly the participants', async () => {
     const before = await api.eventCount();
-    const envelope = encryptMessage(conversationId, 'for the doctor only', keysOf(doctor));
+    const envelope = await encryptMessage(conversationId, 'for the doctor only', keysOf(doctor));
     const res = await api.post(
       `/conversations/${conversationId}/messages`,
       { kind: 'text', ...envelope },
@@ -363,7 +408,7 @@ describe('messaging: end-to-end encrypted conversations between a patient and th
         .reverse()
         .map((m) => m.messageId),
     );
-    assert.equal(decryptMessage(newest.items[0]!, doctor), 'note 4');
+    assert.equal(await decryptMessage(newest.items[0]!, doctor), 'note 4');
   });
 
   // ------------------------------------------------------------------------------------ isolation
@@ -383,7 +428,7 @@ describe('messaging: end-to-end encrypted conversations between a patient and th
         assert.equal(res.statusCode, 404, `${method} ${url}: ${res.body}`);
         assert.equal(res.json<ErrorBody>().code, 'conversation_not_found');
       }
-      const envelope = encryptMessage(conversationId, 'let me in', keysOf(patient, doctor, user));
+      const envelope = await encryptMessage(conversationId, 'let me in', keysOf(patient, doctor, user));
       const res = await api.post(
         `/conversations/${conversationId}/messages`,
         { kind: 'text', ...envelope },
@@ -505,7 +550,7 @@ describe('messaging: end-to-end encrypted conversations between a patient and th
     const team = await send(patient, [doctor, nurse], 'Hello to you both');
     assert.equal(team.res.statusCode, 201, team.res.body);
     const [forNurse] = (await messagesOf(nurse)).items;
-    assert.equal(decryptMessage(forNurse!, nurse), 'Hello to you both');
+    assert.equal(await decryptMessage(forNurse!, nurse), 'Hello to you both');
 
     // Every current provider needs a grant: without the nurse's, the doctor cannot write either.
     await api.revoke(patient.address, nurse.address, 'messaging');
@@ -574,7 +619,7 @@ describe('messaging: end-to-end encrypted conversations between a patient and th
     );
     // Thirty hours ago (as if the API had accepted it then): these patients have waited more than a day.
     const waitedLong = async (p: MessagingUser, id: string, text: string) => {
-      const old = encryptMessage(id, text, keysOf(p, triageDoctor));
+      const old = await encryptMessage(id, text, keysOf(p, triageDoctor));
       plaintexts.push(text);
       const sentAt = ago(30 * HOUR);
       const data = {

@@ -77,6 +77,36 @@ export async function pastConsultation(
   return id;
 }
 
+/**
+ * A consultation in category `general` written straight into its stream, without the API's checks
+ * (it may have no grant behind it), recorded at the earlier of now and `startsAt` (unix seconds).
+ */
+export async function consultationAt(
+  api: TestApi,
+  provider: string,
+  patient: string,
+  startsAt: number,
+  durationMinutes = 30,
+): Promise<string> {
+  const id = randomUUID();
+  const scheduled: ConsultationEvent = {
+    type: 'ConsultationScheduled',
+    version: 1,
+    data: {
+      id,
+      provider,
+      patient,
+      category: 'general',
+      mode: 'video',
+      startsAt,
+      endsAt: startsAt + durationMinutes * 60,
+    },
+  };
+  const at = new Date(Math.min(startsAt * 1000, Date.now()));
+  await api.append(consultationStream(id), [scheduled], at, provider);
+  return id;
+}
+
 /** The AccessAudited events appended after `position`. */
 export async function auditsSince(api: TestApi, position: number): Promise<AccessAuditedData[]> {
   return (await api.events(position))

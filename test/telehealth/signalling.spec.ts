@@ -16,12 +16,18 @@ type Message = { type: string } & Record<string, unknown>;
 /** A signalling client that keeps every message it receives, to be awaited by type. */
 class Client {
   readonly messages: Message[] = [];
+  /** Every message received, including those taken with `next`. */
+  readonly received: Message[] = [];
+  /** The server's welcome: the session, the participant, the role and the peers already there. */
+  welcome!: Message;
   private waiters: (() => void)[] = [];
   closed: Promise<{ code: number; reason: string }>;
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
-      this.messages.push(JSON.parse(String(data)) as Message);
+      const message = JSON.parse(String(data)) as Message;
+      this.messages.push(message);
+      this.received.push(message);
       for (const wake of this.waiters.splice(0)) wake();
     });
     this.closed = new Promise((resolve) =>
@@ -41,7 +47,7 @@ class Client {
       socket.once('error', reject);
     });
     assert.equal(socket.protocol, 'custos', 'the server answers custos, never the token');
-    await client.next('welcome');
+    client.welcome = await client.next('welcome');
     return client;
   }
 
@@ -326,5 +332,205 @@ describe('signalling: two participants, outsiders refused, revocation puts the p
       assert.equal((await client.closed).code, 4001);
     }
     assert.equal(await upgradeStatus(url, ['custos', `custos-token.${patientToken}`]), 403);
+  });
+});
+
+describe('signalling: two consultations at once never cross', () => {
+  let api: TestApi;
+  let url: string;
+  let tokens: CallTokens;
+  /** Consultation A: doctorA and alice; B: doctorB and bob; C: doctorA again, with carol. */
+  let a: { id: string; doctor: User; patient: User };
+  let b: { id: string; doctor: User; patient: User };
+  let c: { id: string; doctor: User; patient: User };
+  const open: Client[] = [];
+  const quiet = () => new Promise((r) => setTimeout(r, 150));
+
+  const token = async (user: User, id: string) => {
+    const res = await api.request('POST', `/sessions/${id}/credentials`, { token: user.token });
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json<WebRtcCredentials>().token;
+  };
+  const connect = async (user: User, id: string, at = url) => {
+    const client = await Client.connect(at, await token(user, id));
+    open.push(client);
+    return client;
+  };
+  /** The token with its claims replaced and its signature kept. */
+  const withClaims = (callToken: string, change: Record<string, unknown>) => {
+    const [version, payload, signature] = callToken.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const changed = Buffer.from(JSON.stringify({ ...claims, ...change }), 'utf8').toString('base64url');
+    return `${version}.${changed}.${signature}`;
+  };
+  /** Everything a client heard, as text: to look for the other consultation's ids and addresses. */
+  const heard = (client: Client) => JSON.stringify(client.received);
+
+  before(async () => {
+    api = await TestApi.start();
+    await api.app.listen(0, '127.0.0.1');
+    url = `${(await api.app.getUrl()).replace(/^http/, 'ws')}/sessions/signal`;
+    tokens = api.app.get(CallTokens);
+    const consultation = async (doctor: User, patient: User) => {
+      await api.grant(patient.address, doctor.address, 'general', new Date(Date.now() + DAY * 1000));
+      return { id: await schedule(api, doctor, patient), doctor, patient };
+    };
+    const doctorA = await api.newUser('provider');
+    a = await consultation(doctorA, await api.newUser());
+    b = await consultation(await api.newUser('provider'), await api.newUser());
+    c = await consultation(doctorA, await api.newUser());
+  });
+  after(async () => {
+    for (const client of open) client.socket.terminate();
+    await api.close();
+  });
+
+  test('offers, answers and ice stay in their consultation; addressing the other one is refused', async () => {
+    const doctorA = await connect(a.doctor, a.id);
+    const alice = await connect(a.patient, a.id);
+    const doctorB = await connect(b.doctor, b.id);
+    const bob = await connect(b.patient, b.id);
+    assert.deepEqual(
+      [alice.welcome.session, bob.welcome.session],
+      [a.id, b.id],
+      'each is welcomed into its own consultation',
+    );
+    assert.deepEqual(alice.welcome.peers, [{ participant: a.doctor.address, role: 'provider' }]);
+    assert.deepEqual(bob.welcome.peers, [{ participant: b.doctor.address, role: 'provider' }]);
+    assert.equal((await doctorA.next('peer-joined')).participant, a.patient.address);
+    assert.equal((await doctorB.next('peer-joined')).participant, b.patient.address);
+
+    // The same kinds of messages in both at once: each reaches its own peer only.
+    alice.send({ type: 'offer', to: a.doctor.address, sdp: OFFER_SDP });
+    bob.send({ type: 'offer', to: b.doctor.address, sdp: `${OFFER_SDP}b=AS:1\r\n` });
+    assert.deepEqual(await doctorA.next('offer'), { type: 'offer', from: a.patient.address, sdp: OFFER_SDP });
+    assert.deepEqual(await doctorB.next('offer'), {
+      type: 'offer',
+      from: b.patient.address,
+      sdp: `${OFFER_SDP}b=AS:1\r\n`,
+    });
+    doctorA.send({ type: 'answer', to: a.patient.address, sdp: 'v=0 answer A' });
+    doctorB.send({ type: 'ice', to: b.patient.address, candidate: null });
+    assert.equal((await alice.next('answer')).sdp, 'v=0 answer A');
+    assert.equal((await bob.next('ice')).from, b.doctor.address);
+
+    // Addressed to someone connected to the other consultation: refused to the sender, never relayed.
+    alice.send({ type: 'offer', to: b.doctor.address, sdp: OFFER_SDP });
+    assert.equal((await alice.next('error')).code, 'peer_not_connected');
+    alice.send({ type: 'ice', to: b.patient.address, candidate: null });
+    assert.equal((await alice.next('error')).code, 'peer_not_connected');
+    doctorB.send({ type: 'answer', to: a.patient.address, sdp: 'v=0 answer B' });
+    assert.equal((await doctorB.next('error')).code, 'peer_not_connected');
+
+    // Leaving one consultation is announced in it only.
+    bob.close();
+    assert.equal((await doctorB.next('peer-left')).participant, b.patient.address);
+    open.splice(open.indexOf(bob), 1);
+    await quiet();
+
+    for (const client of [doctorA, alice]) {
+      const text = heard(client);
+      for (const foreign of [b.id, b.doctor.address, b.patient.address, 'answer B', 'b=AS:1']) {
+        assert.ok(!text.includes(foreign), `a socket of A heard ${foreign}: ${text}`);
+      }
+    }
+    for (const client of [doctorB, bob]) {
+      const text = heard(client);
+      for (const foreign of [a.id, a.patient.address, a.doctor.address, 'answer A']) {
+        assert.ok(!text.includes(foreign), `a socket of B heard ${foreign}: ${text}`);
+      }
+    }
+    const signalling = api.app.get(SignallingService);
+    assert.deepEqual(signalling.connected(a.id).sort(), [a.doctor.address, a.patient.address].sort());
+    assert.deepEqual(signalling.connected(b.id), [b.doctor.address]);
+  });
+
+  test('a token for one consultation cannot be used on another', async () => {
+    const aliceToken = await token(a.patient, a.id);
+    // The token alone decides the consultation: naming B in the URL changes nothing.
+    const alice = await Client.connect(`${url}?session=${b.id}&sid=${b.id}`, aliceToken);
+    open.push(alice);
+    assert.equal(alice.welcome.session, a.id);
+    assert.ok(!api.app.get(SignallingService).connected(b.id).includes(a.patient.address));
+
+    // The token's claims changed to B, with A's signature: 401, whoever's it was.
+    for (const [user, id] of [
+      [a.patient, a.id],
+      [a.doctor, a.id],
+    ] as const) {
+      const forged = withClaims(await token(user, id), { sid: b.id });
+      assert.equal(await upgradeStatus(url, ['custos', `custos-token.${forged}`]), 401);
+    }
+    // Someone else's identity in A's token: 401 too.
+    assert.equal(
+      await upgradeStatus(url, [
+        'custos',
+        `custos-token.${withClaims(aliceToken, { sub: b.patient.address })}`,
+      ]),
+      401,
+    );
+    // A well-signed token for B naming a participant of A only (the API never issues one): 403.
+    const signedForB = tokens.issue({
+      sid: b.id,
+      sub: a.patient.address,
+      role: 'patient',
+      exp: Math.floor(Date.now() / 1000) + 600,
+    });
+    assert.equal(await upgradeStatus(url, ['custos', `custos-token.${signedForB}`]), 403);
+    // And asking the API for B's credentials as a participant of A only: 404, audited.
+    const head = await api.eventStore.headPosition();
+    const res = await api.request('POST', `/sessions/${b.id}/credentials`, { token: a.patient.token });
+    assert.equal(res.statusCode, 404, res.body);
+    const [denial] = (await api.events(head))
+      .filter((e) => e.type === 'AccessAudited')
+      .map((e) => e.data as AccessAuditedData);
+    assert.deepEqual(
+      [denial?.actor, denial?.resource, denial?.outcome],
+      [a.patient.address, `session:${b.id}/credentials`, 'denied'],
+    );
+    assert.ok(!api.app.get(SignallingService).connected(b.id).includes(a.patient.address));
+  });
+
+  test('the same provider in two consultations at once: each socket hears its own consultation only', async () => {
+    const doctorInA = open.find(
+      (client) => client.welcome.session === a.id && client.welcome.participant === a.doctor.address,
+    )!;
+    const alice = open
+      .filter((client) => client.welcome.session === a.id && client.welcome.participant === a.patient.address)
+      .at(-1)!;
+    const doctorInC = await connect(c.doctor, c.id);
+    const carol = await connect(c.patient, c.id);
+    await quiet();
+    // A second consultation is no second connection of the same participant: A's socket stays.
+    assert.equal(doctorInA.socket.readyState, WebSocket.OPEN);
+    assert.deepEqual(
+      api.app.get(SignallingService).connected(a.id).sort(),
+      [a.doctor.address, a.patient.address].sort(),
+    );
+
+    carol.send({ type: 'offer', to: c.doctor.address, sdp: 'v=0 from carol' });
+    alice.send({ type: 'offer', to: a.doctor.address, sdp: 'v=0 from alice' });
+    assert.deepEqual(await doctorInC.next('offer'), {
+      type: 'offer',
+      from: c.patient.address,
+      sdp: 'v=0 from carol',
+    });
+    assert.deepEqual(await doctorInA.next('offer'), {
+      type: 'offer',
+      from: a.patient.address,
+      sdp: 'v=0 from alice',
+    });
+    await quiet();
+    assert.ok(!heard(doctorInA).includes('from carol') && !heard(doctorInA).includes(c.patient.address));
+    assert.ok(!heard(doctorInC).includes('from alice') && !heard(doctorInC).includes(a.patient.address));
+    assert.ok(!heard(alice).includes(c.id) && !heard(carol).includes(a.id));
+
+    // Ending C ends C only.
+    assert.equal((await api.post(`/sessions/${c.id}/end`, undefined, c.doctor.token)).statusCode, 204);
+    for (const client of [doctorInC, carol]) assert.equal((await client.closed).code, 4001);
+    await quiet();
+    assert.equal(doctorInA.socket.readyState, WebSocket.OPEN);
+    assert.equal(alice.socket.readyState, WebSocket.OPEN);
+    assert.ok(!doctorInA.received.some((m) => m.type === 'ended'));
   });
 });

@@ -2,72 +2,18 @@
 // one room, with only the rights the role needs, expiring with the consultation. Both are decoded here
 // (zlib-deflated JSON in tls-sig-api-v2's base64 variant) and their HMAC checked with the secret key.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { inflateSync } from 'node:zlib';
 import type { TrtcCredentials } from '../../apps/api/src/telehealth/call-credentials.service';
 import { addressOfTrtcUserId, TRTC_PRIVILEGE as P } from '../../apps/api/src/telehealth/trtc';
 import { DAY, TestApi, type User } from '../api/harness';
 import { credentials, MINUTE, schedule, startsIn } from './helpers';
+import { decodeSig as decodeWith, decodeUserBuf, sigOf, withRoom } from './trtc-decode';
 
 const SDK_APP_ID = 1400123456;
 const SECRET_KEY = 'trtc-test-secret-key-0123456789abcdef';
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-interface SigDoc {
-  'TLS.ver': string;
-  'TLS.identifier': string;
-  'TLS.sdkappid': number;
-  'TLS.time': number;
-  'TLS.expire': number;
-  'TLS.userbuf'?: string;
-  'TLS.sig': string;
-}
-
-/** tls-sig-api-v2's encoding: base64 with `+/=` written `*-_`, of zlib-deflated JSON. */
-function decodeSig(sig: string): SigDoc {
-  const base64 = sig.replace(/\*/g, '+').replace(/-/g, '/').replace(/_/g, '=');
-  const doc = JSON.parse(inflateSync(Buffer.from(base64, 'base64')).toString('utf8')) as SigDoc;
-  // The signature over the documented fields, with our secret key.
-  let signed =
-    `TLS.identifier:${doc['TLS.identifier']}\nTLS.sdkappid:${doc['TLS.sdkappid']}\n` +
-    `TLS.time:${doc['TLS.time']}\nTLS.expire:${doc['TLS.expire']}\n`;
-  if (doc['TLS.userbuf'] !== undefined) signed += `TLS.userbuf:${doc['TLS.userbuf']}\n`;
-  assert.equal(doc['TLS.sig'], createHmac('sha256', SECRET_KEY).update(signed).digest('base64'), 'HMAC');
-  return doc;
-}
-
-interface UserBuf {
-  version: number;
-  account: string;
-  sdkAppId: number;
-  authId: number;
-  /** Unix seconds. */
-  expiresAt: number;
-  privileges: number;
-  accountType: number;
-  roomId: string;
-}
-
-/** The PrivateMapKey's userbuf: big-endian fields, the string room id last (version 1). */
-function decodeUserBuf(base64: string): UserBuf {
-  const buf = Buffer.from(base64, 'base64');
-  let offset = 0;
-  const version = buf.readUInt8(offset++);
-  const accountLength = buf.readUInt16BE(offset);
-  offset += 2;
-  const account = buf.subarray(offset, offset + accountLength).toString('latin1');
-  offset += accountLength;
-  const [sdkAppId, authId, expiresAt, privileges, accountType] = [0, 1, 2, 3, 4].map((i) =>
-    buf.readUInt32BE(offset + i * 4),
-  ) as [number, number, number, number, number];
-  offset += 20;
-  const roomLength = buf.readUInt16BE(offset);
-  offset += 2;
-  const roomId = buf.subarray(offset, offset + roomLength).toString('latin1');
-  assert.equal(offset + roomLength, buf.length, 'nothing after the room id');
-  return { version, account, sdkAppId, authId, expiresAt, privileges, accountType, roomId };
-}
+/** Decodes and checks the HMAC with this suite's secret key. */
+const decodeSig = (sig: string) => decodeWith(sig, SECRET_KEY);
 
 describe('telehealth with TRTC: UserSig and a one-room PrivateMapKey', () => {
   let api: TestApi;
@@ -174,6 +120,31 @@ describe('telehealth with TRTC: UserSig and a one-room PrivateMapKey', () => {
       P.ENTER_ROOM | P.SEND_AUDIO | P.RECEIVE_AUDIO | P.SEND_VIDEO | P.RECEIVE_VIDEO | P.RECEIVE_SCREEN,
     );
     assert.equal(addressOfTrtcUserId(buf.account), interpreter.address);
+  });
+
+  test('the HMAC covers the secret, the user id, the room id and the expiry: any change breaks it', async () => {
+    const id = await schedule(api, provider, patient);
+    const body = (
+      await credentials(api, patient, id, { status: 200, outcome: 'allowed' })
+    ).res.json<TrtcCredentials>();
+    for (const sig of [body.userSig, body.privateMapKey]) {
+      const doc = decodeSig(sig);
+      assert.notEqual(sigOf(doc, `${SECRET_KEY}x`), doc['TLS.sig'], 'another secret');
+      assert.notEqual(
+        sigOf({ ...doc, 'TLS.identifier': 'AAAAAAAAAAAAAAAAAAAAAAAAAAA' }, SECRET_KEY),
+        doc['TLS.sig'],
+      );
+      assert.notEqual(sigOf({ ...doc, 'TLS.expire': doc['TLS.expire'] + 3600 }, SECRET_KEY), doc['TLS.sig']);
+      assert.notEqual(sigOf({ ...doc, 'TLS.time': doc['TLS.time'] + 3600 }, SECRET_KEY), doc['TLS.sig']);
+    }
+    // The PrivateMapKey names its room inside the signed userbuf: another room id does not verify.
+    const key = decodeSig(body.privateMapKey);
+    const other = withRoom(key['TLS.userbuf']!, `custos-${'0'.repeat(32)}`);
+    assert.equal(decodeUserBuf(other).roomId, `custos-${'0'.repeat(32)}`);
+    assert.equal(sigOf(key, SECRET_KEY), key['TLS.sig'], 'the room it was issued for');
+    assert.notEqual(sigOf({ ...key, 'TLS.userbuf': other }, SECRET_KEY), key['TLS.sig'], 'another room');
+    // Without the userbuf (a UserSig presented as the key), it does not verify either.
+    assert.notEqual(sigOf({ ...key, 'TLS.userbuf': undefined }, SECRET_KEY), key['TLS.sig']);
   });
 
   test('the consent gate holds in TRTC mode too: revoked, the provider gets no signature', async () => {
