@@ -182,8 +182,18 @@ function build() {
   // Hardhat rewrites only the artifacts of changed contracts, so compare the newest of each side.
   if (outdated('artifacts/contracts', 'contracts')) run('build:contracts');
   if (outdated('dist/apps/api/src/main.js', 'apps/api/src', 'libs', 'tsconfig.base.json')) run('build:api');
-  // The web app also bundles the EIP-712 builders and category ids of libs/chain (not the rest of it).
-  const web = ['apps/web-angular/src', 'libs/chain/src/typed-data.ts', 'libs/chain/src/categories.ts'];
+  // The web app also bundles parts of the libraries: the EIP-712 builders, category ids and audit
+  // proofs of libs/chain, the messaging rules of libs/domain, and libs/e2ee.
+  const web = [
+    'apps/web-angular/src',
+    'libs/chain/src/typed-data.ts',
+    'libs/chain/src/categories.ts',
+    'libs/chain/src/audit-merkle.ts',
+    'libs/domain/src/messaging.ts',
+    'libs/domain/src/decider.ts',
+    'libs/domain/src/events.ts',
+    'libs/e2ee/src/index.ts',
+  ];
   if (outdated('dist/web-angular/browser/index.html', ...web)) run('build:web');
 }
 

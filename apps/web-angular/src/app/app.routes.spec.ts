@@ -26,6 +26,7 @@ describe('app routes', () => {
       'provider',
       'compliance',
       'admin',
+      'emergency',
       '**',
     ]);
   });
@@ -48,15 +49,16 @@ describe('app routes', () => {
     // Role pages need a signed-in account with the role: sign in with every role first.
     const pages: ReadonlyArray<[url: string, heading: string, text: RegExp]> = [
       ['/patient', 'Your records', /Decide who can see your health records/],
-      ['/provider', 'Provider', /provider view is coming/],
-      ['/compliance', 'Compliance', /compliance view is coming/],
-      ['/admin', 'Administration', /administration view is coming/],
+      ['/provider', 'Your patients', /Patients who granted you access/],
+      ['/compliance', 'Compliance', /Audit timeline/],
+      ['/admin', 'Administration', /Register and remove providers, emergency staff and auditors/],
+      ['/emergency', 'Emergency access', /cannot give consent/],
       ['/no/such/page', 'Page not found', /no page at this address/],
     ];
 
     for (const [url, heading, text] of pages) {
       it(`${url} shows the "${heading}" page`, async () => {
-        await signInForTest(['provider', 'auditor', 'admin']);
+        await signInForTest(['provider', 'auditor', 'admin', 'emergency']);
         const harness = await RouterTestingHarness.create(url);
         const root = harness.routeNativeElement as HTMLElement;
         expect(root.querySelector('h1')?.textContent).toBe(heading);
@@ -64,7 +66,7 @@ describe('app routes', () => {
       });
     }
 
-    for (const url of ['/patient', '/provider', '/compliance', '/admin']) {
+    for (const url of ['/patient', '/provider', '/compliance', '/admin', '/emergency']) {
       it(`${url} asks a signed-out visitor to sign in, then come back`, async () => {
         const harness = await RouterTestingHarness.create(url);
         const root = harness.routeNativeElement as HTMLElement;

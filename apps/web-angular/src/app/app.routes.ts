@@ -31,18 +31,26 @@ export const routes: Routes = [
     title: 'Provider · Custos',
     canActivate: [requireRole('provider')],
     loadComponent: () => import('./provider/provider-page').then((m) => m.ProviderPage),
+    loadChildren: () => import('./provider/provider.routes').then((m) => m.PROVIDER_ROUTES),
   },
   {
     path: 'compliance',
     title: 'Compliance · Custos',
     canActivate: [requireRole('auditor')],
     loadComponent: () => import('./compliance/compliance-page').then((m) => m.CompliancePage),
+    loadChildren: () => import('./compliance/compliance.routes').then((m) => m.COMPLIANCE_ROUTES),
   },
   {
     path: 'admin',
     title: 'Administration · Custos',
     canActivate: [requireRole('admin')],
     loadComponent: () => import('./admin/admin-page').then((m) => m.AdminPage),
+  },
+  {
+    path: 'emergency',
+    title: 'Emergency access · Custos',
+    canActivate: [requireRole('emergency')],
+    loadComponent: () => import('./emergency/emergency-page').then((m) => m.EmergencyPage),
   },
   {
     path: '**',

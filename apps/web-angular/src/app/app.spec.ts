@@ -49,7 +49,7 @@ describe('App shell', () => {
     Array.from(root.querySelectorAll('nav a')).map((a) => [a.textContent?.trim(), a.getAttribute('href')]);
 
   it('has a labelled main navigation with one link per area', async () => {
-    await signInForTest(['provider', 'auditor', 'admin']);
+    await signInForTest(['provider', 'auditor', 'admin', 'emergency']);
     const root = await render();
     const nav = root.querySelector('nav');
     expect(nav?.getAttribute('aria-label')).toBe('Main');
@@ -63,6 +63,7 @@ describe('App shell', () => {
       ['Provider', '/provider'],
       ['Compliance', '/compliance'],
       ['Administration', '/admin'],
+      ['Emergency', '/emergency'],
     ]);
   });
 

@@ -26,6 +26,7 @@ export const NAV_LINKS: readonly NavLink[] = [
   { path: '/provider', label: 'Provider', role: 'provider' },
   { path: '/compliance', label: 'Compliance', role: 'auditor' },
   { path: '/admin', label: 'Administration', role: 'admin' },
+  { path: '/emergency', label: 'Emergency', role: 'emergency' },
 ];
 
 /**

@@ -1,6 +1,6 @@
-import { HttpClient, HttpHeaders, HttpParams } from '@angular/common/http';
+import { HttpClient, HttpErrorResponse, HttpHeaders, HttpParams } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
-import { firstValueFrom, type Observable } from 'rxjs';
+import { type Observable, catchError, firstValueFrom, from, switchMap, throwError } from 'rxjs';
 
 import { ApiError, toApiError } from './api-error';
 import { Session } from './session';
@@ -51,6 +51,18 @@ export class ApiClient {
     return this.send<T>((headers) => this.http.delete<T>(path, { headers }));
   }
 
+  /**
+   * A file to download (`responseType: 'blob'`), e.g. an export. A refusal's JSON body is read from
+   * the blob, so the `ApiError` carries the API's message like any other call.
+   */
+  getBlob(path: string, params?: QueryParams): Promise<Blob> {
+    return this.send<Blob>((headers) =>
+      this.http
+        .get(path, { headers, params: toParams(params), responseType: 'blob' })
+        .pipe(catchError(readBlobError)),
+    );
+  }
+
   /** Every page of a paginated list, concatenated (at most `maxPages` pages of `pageSize`). */
   async getAll<T>(path: string, params: QueryParams = {}, pageSize = 200, maxPages = 20): Promise<T[]> {
     const items: T[] = [];
@@ -92,4 +104,39 @@ function toParams(params: QueryParams | undefined): HttpParams | undefined {
     if (value !== undefined && value !== null) result = result.set(key, String(value));
   }
   return result;
+}
+
+/** An error answered to a blob request, with its body read back as JSON (or text). */
+function readBlobError(error: unknown): Observable<never> {
+  if (!(error instanceof HttpErrorResponse) || !(error.error instanceof Blob)) return throwError(() => error);
+  return from(blobText(error.error)).pipe(
+    switchMap((text) => {
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // Not JSON: keep the text.
+      }
+      return throwError(
+        () =>
+          new HttpErrorResponse({
+            error: body,
+            status: error.status,
+            statusText: error.statusText,
+            url: error.url ?? undefined,
+            headers: error.headers,
+          }),
+      );
+    }),
+  );
+}
+
+function blobText(blob: Blob): Promise<string> {
+  if (typeof blob.text === 'function') return blob.text();
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsText(blob);
+  });
 }

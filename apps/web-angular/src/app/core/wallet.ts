@@ -1,5 +1,5 @@
 import { Injectable, InjectionToken, computed, inject, signal } from '@angular/core';
-import type { HDNodeWallet, TypedDataDomain, TypedDataField } from 'ethers';
+import type { HDNodeWallet, TransactionRequest, TypedDataDomain, TypedDataField } from 'ethers';
 
 import { sameAddress, shortAddress } from './address';
 import { loadEthers } from './load-ethers';
@@ -266,6 +266,41 @@ export class Wallet {
       return this.request<string>(provider, 'eth_signTypedData_v4', [address, JSON.stringify(payload)]);
     }
     return this.requireSigner().signTypedData(domain, types, value);
+  }
+
+  /**
+   * Signs a contract transaction with the built-in wallet and returns it serialized, ready for
+   * `eth_sendRawTransaction` (every field given: chainId, nonce, gas limit and fees). An extension
+   * signs and sends in one step: use `sendTransaction` for it.
+   */
+  async signTransaction(tx: TransactionRequest): Promise<string> {
+    if (this.kind() === 'extension') {
+      throw new WalletError('failed', 'Your wallet extension sends transactions itself.');
+    }
+    return this.requireSigner().signTransaction(tx);
+  }
+
+  /**
+   * Asks the wallet extension to send a transaction from the connected account
+   * (`eth_sendTransaction`, on `chainId`, switching network first if needed); returns its hash.
+   */
+  async sendTransaction(tx: {
+    readonly to: string;
+    readonly data: string;
+    readonly chainId: number;
+    /** Gas limit; the extension estimates it when absent. */
+    readonly gas?: bigint;
+  }): Promise<string> {
+    const provider = this.requireExtension();
+    const from = this.requireAddress();
+    await this.switchChain(provider, tx.chainId);
+    const request = {
+      from,
+      to: tx.to,
+      data: tx.data,
+      ...(tx.gas ? { gas: `0x${tx.gas.toString(16)}` } : {}),
+    };
+    return this.request<string>(provider, 'eth_sendTransaction', [request]);
   }
 
   private useBuiltin(signer: HDNodeWallet): void {

@@ -9,6 +9,7 @@ const AREA_NAMES: Readonly<Record<string, string>> = {
   '/provider': 'provider',
   '/compliance': 'compliance',
   '/admin': 'administration',
+  '/emergency': 'emergency access',
 };
 
 /** The landing page: what Custos is, in plain words, and whether the API is up. */

@@ -58,6 +58,24 @@ const NOTIFICATION_REFRESH_MS = 60_000;
           </a>
         </li>
         <li>
+          <a
+            routerLink="/patient/messages"
+            routerLinkActive="is-active"
+            ariaCurrentWhenActive="page"
+            data-testid="nav-messages"
+            >Messages</a
+          >
+        </li>
+        <li>
+          <a
+            routerLink="/patient/consultations"
+            routerLinkActive="is-active"
+            ariaCurrentWhenActive="page"
+            data-testid="nav-consultations"
+            >Consultations</a
+          >
+        </li>
+        <li>
           <a routerLink="/patient/account" routerLinkActive="is-active" ariaCurrentWhenActive="page"
             >Your account</a
           >

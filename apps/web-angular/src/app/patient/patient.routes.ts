@@ -1,5 +1,6 @@
 import { type Routes } from '@angular/router';
 
+import { CONSULTATION_ROUTES } from '../consultation/consultation.routes';
 import { AccessLog } from './access-log';
 import { AccountPage } from './account-page';
 import { NotificationList } from './notification-list';
@@ -11,4 +12,9 @@ export const PATIENT_ROUTES: Routes = [
   { path: 'access-log', title: 'Access log · Custos', component: AccessLog },
   { path: 'notifications', title: 'Notifications · Custos', component: NotificationList },
   { path: 'account', title: 'Your account · Custos', component: AccountPage },
+  { path: 'consultations', children: CONSULTATION_ROUTES },
+  {
+    path: 'messages',
+    loadChildren: () => import('../messaging/messaging.routes').then((m) => m.messagingRoutes('patient')),
+  },
 ];
