@@ -61,8 +61,31 @@ async function importDemoAccount(page: Page, index: number): Promise<string> {
   return signedInAddress(page);
 }
 
+/**
+ * A full page load forgets the unlocked built-in wallet (its key lives in memory only): signing then
+ * asks for the passphrase in the field `testId`, which is filled when it is shown.
+ */
+async function passphraseIfAsked(page: Page, testId: string): Promise<void> {
+  const field = byTestId(page, testId);
+  if (await field.isVisible()) await field.fill(PASSPHRASE);
+}
+
 async function shot(page: Page, step: string): Promise<void> {
   await chromium.screenshot(page, step);
+}
+
+/** Runs a step; when it fails, every person's screen is saved to show why. */
+function step(name: string, body: () => Promise<void>): void {
+  test(name, async () => {
+    try {
+      await body();
+    } catch (error) {
+      for (const [who, page] of Object.entries(people)) {
+        await chromium.screenshot(page, `failed-${name.slice(0, 2)}-${who}`).catch(() => undefined);
+      }
+      throw error;
+    }
+  });
 }
 
 before(async () => {
@@ -79,14 +102,14 @@ after(async () => {
 });
 
 describe('the Custos story in Chromium', { concurrency: 1 }, () => {
-  test('1. the provider and the patient create wallets in their browsers and sign in', async () => {
+  step('1. the provider and the patient create wallets in their browsers and sign in', async () => {
     providerAddress = await createWallet(people.provider);
     patientAddress = await createWallet(people.patient);
     assert.notEqual(providerAddress, patientAddress);
     await shot(people.patient, 'patient-signed-in');
   });
 
-  test('2. the admin registers the provider with a transaction signed in the browser', async () => {
+  step('2. the admin registers the provider with a transaction signed in the browser', async () => {
     const page = people.admin;
     const admin = await importDemoAccount(page, 0);
     assert.equal(admin, product.account('admin').address.toLowerCase());
@@ -95,16 +118,20 @@ describe('the Custos story in Chromium', { concurrency: 1 }, () => {
     await byTestId(page, 'admin-account-input').fill(providerAddress);
     await byTestId(page, 'admin-name-input').fill('Dr. Ada Lovelace');
     await byTestId(page, 'admin-specialty-input').fill('General practice');
+    await passphraseIfAsked(page, 'admin-passphrase');
     await byTestId(page, 'admin-register-button').click();
     await page
       .locator(`[data-testid="action-progress"][data-step="confirmed"]`)
       .first()
       .waitFor({ timeout: STEP_MS });
-    await page.getByText(providerAddress.slice(2, 8), { exact: false }).first().waitFor({ timeout: STEP_MS });
+    // Once the chain mirror has seen the transaction, the provider is listed with the profile.
+    const row = page.locator(`[data-testid="role-row-provider"][data-address="${providerAddress}" i]`);
+    await row.waitFor({ timeout: STEP_MS });
+    assert.match(await row.innerText(), /Dr\. Ada Lovelace/);
     await shot(page, 'admin-registered-provider');
   });
 
-  test('3. the provider asks the patient for access to telehealth and messaging', async () => {
+  step('3. the provider asks the patient for access to telehealth and messaging', async () => {
     const page = people.provider;
     for (const category of ['telehealth', 'messaging']) {
       await page.goto('/provider/request-access');
@@ -118,13 +145,15 @@ describe('the Custos story in Chromium', { concurrency: 1 }, () => {
     await shot(page, 'provider-requested-access');
   });
 
-  test('4. the patient allows each request in two clicks: the grants are confirmed on-chain', async () => {
+  step('4. the patient allows each request in two clicks: the grants are confirmed on-chain', async () => {
     const page = people.patient;
     await page.goto('/patient');
     for (const category of ['telehealth', 'messaging']) {
       const row = page.locator(`[data-testid="request-row"][data-category="${category}"]`);
       await row.waitFor({ timeout: STEP_MS });
       await row.getByTestId('request-allow').click();
+      await byTestId(page, 'allow-panel').waitFor();
+      await passphraseIfAsked(page, 'allow-passphrase');
       await byTestId(page, 'request-sign-allow').click();
       await page
         .locator(`[data-testid="grant-row"][data-category="${category}"]`)
@@ -133,7 +162,7 @@ describe('the Custos story in Chromium', { concurrency: 1 }, () => {
     await shot(page, 'patient-granted');
   });
 
-  test('5. the provider sees the patient', async () => {
+  step('5. the provider sees the patient', async () => {
     const page = people.provider;
     await page.goto('/provider');
     const rows = page.locator(`[data-testid="provider-patient-row"][data-patient="${patientAddress}"]`);
@@ -141,24 +170,30 @@ describe('the Custos story in Chromium', { concurrency: 1 }, () => {
     await shot(page, 'provider-sees-patient');
   });
 
-  test('6. they exchange messages; both screens show them; the event store holds no plaintext', async () => {
+  step('6. they exchange messages; both screens show them; the event store holds no plaintext', async () => {
+    // The patient opens Messages once (this registers their encryption key), then the provider writes.
+    const patient = people.patient;
+    await patient.goto('/patient/messages');
+    await byTestId(patient, 'unlock-messages').waitFor({ timeout: STEP_MS });
+    await passphraseIfAsked(patient, 'unlock-passphrase');
+    await byTestId(patient, 'unlock-messages').click();
+    await byTestId(patient, 'unlock-messages').waitFor({ state: 'detached', timeout: STEP_MS });
+
     const provider = people.provider;
     await provider.goto('/provider/messages');
+    await byTestId(provider, 'unlock-messages').waitFor({ timeout: STEP_MS });
+    await passphraseIfAsked(provider, 'unlock-passphrase');
     await byTestId(provider, 'unlock-messages').click();
-    await byTestId(provider, 'new-conversation-counterpart').waitFor({ timeout: STEP_MS });
     const counterpart = byTestId(provider, 'new-conversation-counterpart');
-    if ((await counterpart.evaluate((e) => e.tagName)) === 'SELECT')
-      await counterpart.selectOption(patientAddress);
-    else await counterpart.fill(patientAddress);
+    await counterpart.waitFor({ timeout: STEP_MS });
+    await counterpart.selectOption(patientAddress);
     await byTestId(provider, 'new-conversation-submit').click();
     await byTestId(provider, 'message-input').fill(greeting);
     await byTestId(provider, 'send-button').click();
     await provider.getByTestId('message-text').filter({ hasText: greeting }).waitFor({ timeout: STEP_MS });
 
-    const patient = people.patient;
-    await patient.goto('/patient/messages');
-    await byTestId(patient, 'unlock-messages').click();
-    await byTestId(patient, 'conversation-row').first().click({ timeout: STEP_MS });
+    await byTestId(patient, 'conversation-row').first().waitFor({ timeout: STEP_MS });
+    await byTestId(patient, 'conversation-row').first().getByTestId('conversation-link').click();
     await patient.getByTestId('message-text').filter({ hasText: greeting }).waitFor({ timeout: STEP_MS });
     await byTestId(patient, 'message-input').fill(reply);
     await byTestId(patient, 'send-button').click();
@@ -185,42 +220,52 @@ describe('the Custos story in Chromium', { concurrency: 1 }, () => {
     }
   });
 
-  test('7. a video consultation: the provider schedules, both join, each sees the other’s video', async () => {
-    const provider = people.provider;
-    await provider.goto('/provider/consultations/new');
-    await byTestId(provider, 'schedule-patient').fill(patientAddress);
-    await byTestId(provider, 'schedule-category').selectOption('telehealth');
-    await byTestId(provider, 'schedule-duration').fill('30');
-    await byTestId(provider, 'schedule-mode-video').check();
-    await byTestId(provider, 'schedule-submit').click();
-    await byTestId(provider, 'session-join').click({ timeout: STEP_MS });
+  step(
+    '7. a video consultation: the provider schedules, both join, each sees the other’s video',
+    async () => {
+      const provider = people.provider;
+      await provider.goto('/provider/consultations/new');
+      await byTestId(provider, 'schedule-patient').selectOption(patientAddress);
+      await byTestId(provider, 'schedule-category').selectOption('telehealth');
+      await byTestId(provider, 'schedule-duration').fill('30');
+      await byTestId(provider, 'schedule-mode-video').check();
+      await byTestId(provider, 'schedule-submit').click();
+      await byTestId(provider, 'session-join').click({ timeout: STEP_MS });
 
-    const patient = people.patient;
-    await patient.goto('/patient/consultations');
-    await byTestId(patient, 'session-join').first().click({ timeout: STEP_MS });
+      const patient = people.patient;
+      await patient.goto('/patient/consultations');
+      await byTestId(patient, 'session-join').first().click({ timeout: STEP_MS });
 
-    // Frames decoded by the remote <video> (the DOM runs in the page: typed loosely here).
-    const decodedFrames = `(() => {
+      // Frames decoded by the remote <video> (the DOM runs in the page: typed loosely here).
+      const decodedFrames = `(() => {
       const video = document.querySelector('[data-testid="remote-video"]');
       return video ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
     })()`;
-    for (const page of [provider, patient]) {
-      await page.waitForFunction(`${decodedFrames} > 0`, undefined, { timeout: STEP_MS });
-      const first = (await page.evaluate(decodedFrames)) as number;
-      await page.waitForTimeout(1_000);
-      assert.ok(((await page.evaluate(decodedFrames)) as number) > first, 'the remote video frames advance');
-    }
-    await shot(provider, 'provider-in-call');
-    await shot(patient, 'patient-in-call');
-  });
+      for (const page of [provider, patient]) {
+        await page.waitForFunction(`${decodedFrames} > 0`, undefined, { timeout: STEP_MS });
+        const first = (await page.evaluate(decodedFrames)) as number;
+        await page.waitForTimeout(1_000);
+        assert.ok(
+          ((await page.evaluate(decodedFrames)) as number) > first,
+          'the remote video frames advance',
+        );
+      }
+      await shot(provider, 'provider-in-call');
+      await shot(patient, 'patient-in-call');
+    },
+  );
 
-  test('8. the patient revokes; the provider’s next join is refused and the screen says why', async () => {
+  step('8. the patient revokes; the provider’s next join is refused and the screen says why', async () => {
     const patient = people.patient;
     beforeRevocation = new Date();
     await patient.goto('/patient');
     const grant = patient.locator(`[data-testid="grant-row"][data-category="telehealth"]`);
     await grant.getByTestId('grant-revoke').click();
-    await byTestId(patient, 'revoke-dialog-confirm').click();
+    const dialog = grant.getByTestId('revoke-dialog');
+    await dialog.waitFor();
+    const passphrase = dialog.getByTestId('revoke-passphrase');
+    if (await passphrase.isVisible()) await passphrase.fill(PASSPHRASE);
+    await dialog.getByTestId('revoke-dialog-confirm').click();
     await grant.waitFor({ state: 'detached', timeout: STEP_MS });
     await shot(patient, 'patient-revoked');
 
@@ -233,7 +278,7 @@ describe('the Custos story in Chromium', { concurrency: 1 }, () => {
     await shot(provider, 'provider-join-refused');
   });
 
-  test('9. the compliance officer replays access before and after the revocation', async () => {
+  step('9. the compliance officer replays access before and after the revocation', async () => {
     const page = people.auditor;
     await importDemoAccount(page, 4);
     const replay = async (asOf: Date) => {
@@ -246,9 +291,10 @@ describe('the Custos story in Chromium', { concurrency: 1 }, () => {
         .locator('[data-testid="replay-result"], [data-testid="replay-empty"]')
         .first()
         .waitFor({ timeout: STEP_MS });
+      // Categories are shown in plain words: telehealth is "video consultations".
       return page
         .locator('[data-testid="replay-row"]')
-        .filter({ hasText: /telehealth/i })
+        .filter({ hasText: /video consultation/i })
         .count();
     };
     assert.ok((await replay(beforeRevocation)) > 0, 'the telehealth grant was there before the revocation');
