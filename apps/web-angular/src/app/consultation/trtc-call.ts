@@ -37,15 +37,13 @@ export interface TrtcClient {
 }
 
 /**
- * Loads the SDK on first use, only for a TRTC call. The specifier is not a literal on purpose: the
- * package is an optional dependency, and with a literal the bundler would fail the whole build where
- * it is not installed. Without an import map for it, the browser refuses to load it, and the call says
- * that TRTC video is not available in this build (see `TrtcCall.start`).
+ * Loads the SDK on first use, only for a TRTC call: a literal import of the ESM build, so the bundler
+ * puts the SDK in a chunk of its own that only a TRTC call downloads (never the initial bundle).
  */
-export function loadTrtcSdk(specifier: string = TRTC_SDK_MODULE): Promise<TrtcSdk> {
-  return (import(/* @vite-ignore */ specifier) as Promise<{ default?: TrtcSdk } & Partial<TrtcSdk>>).then(
-    (module) => (module.default ?? (module as TrtcSdk)) as TrtcSdk,
-  );
+export function loadTrtcSdk(): Promise<TrtcSdk> {
+  return (
+    import('trtc-sdk-v5/trtc.esm.js') as Promise<unknown> as Promise<{ default?: TrtcSdk } & Partial<TrtcSdk>>
+  ).then((module) => (module.default ?? (module as TrtcSdk)) as TrtcSdk);
 }
 
 /** TRTC's user id is the address's 20 bytes in base64url (see apps/api/src/telehealth/trtc.ts). */
