@@ -12,6 +12,7 @@ import {
   generateKeyPair,
   KEY_DERIVATION_MESSAGE,
   type MessagingKeyPair,
+  messageAdditionalData,
   open,
   seal,
   utf8,
@@ -21,13 +22,8 @@ import type { TestApi, User } from '../api/harness';
 /** A signed-in user with their messaging key pair (`publicKey`: base64url of the raw 32 bytes). */
 export type MessagingUser = User & MessagingKeyPair;
 
-/**
- * Binds the envelope to its place, so the server cannot move a ciphertext to another conversation or
- * message: `custos-message|<conversation>|<message>`, the message id in lower case, exactly as the web
- * app's `messageAdditionalData` (apps/web-angular/src/app/messaging/message-envelope.ts).
- */
-export const associatedData = (conversationId: string, messageId: string): Uint8Array =>
-  utf8.encode(`custos-message|${conversationId}|${messageId.toLowerCase()}`);
+/** The additional data binding an envelope to its conversation and message (libs/e2ee, as the web app). */
+export const associatedData = messageAdditionalData;
 
 /** The body fields of `POST /conversations/:id/messages` that carry the content. */
 export interface Envelope {

@@ -248,6 +248,16 @@ export async function open(
   }
 }
 
+/**
+ * The additional data of a message's content: binds the ciphertext to its place
+ * (`custos-message|<conversation>|<message id in lower case>`), so the server cannot move it to
+ * another conversation or message without decryption failing. The web app and the API tests both
+ * use this one definition.
+ */
+export function messageAdditionalData(conversationId: string, messageId: string): Uint8Array {
+  return utf8.encode(`custos-message|${conversationId}|${messageId.toLowerCase()}`);
+}
+
 /** Text helpers: UTF-8 in and out. */
 export const utf8 = {
   encode: (text: string): Uint8Array => new TextEncoder().encode(text),

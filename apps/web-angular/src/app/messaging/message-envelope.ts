@@ -1,18 +1,20 @@
 import { GCM_TAG_BYTES, MAX_CIPHERTEXT_BYTES } from '@custos/domain/messaging';
-import { type MessagingKeyPair, type SealedContent, open, seal, utf8 } from '@custos/e2ee';
+import {
+  type MessagingKeyPair,
+  type SealedContent,
+  messageAdditionalData,
+  open,
+  seal,
+  utf8,
+} from '@custos/e2ee';
 
 /**
  * A message's content, end to end: encrypted here for every participant with libs/e2ee (a fresh
- * AES-256-GCM content key wrapped with each participant's X25519 key), decrypted here by each reader.
- * The API only ever sees the envelope.
- *
- * The additional data binds the ciphertext to its place (`custos-message|<conversation>|<message>`, as
- * test/messaging/e2e-crypto.ts does): the server cannot move it to another conversation or message
- * without decryption failing.
+ * AES-256-GCM content key wrapped with each participant's X25519 key), decrypted here by each reader,
+ * with `messageAdditionalData` binding the ciphertext to its conversation and message. The API only
+ * ever sees the envelope.
  */
-export function messageAdditionalData(conversationId: string, messageId: string): Uint8Array {
-  return utf8.encode(`custos-message|${conversationId}|${messageId.toLowerCase()}`);
-}
+export { messageAdditionalData };
 
 /** Most UTF-8 bytes of content one message carries (its ciphertext adds the 16-byte tag). */
 export const MAX_CONTENT_BYTES = MAX_CIPHERTEXT_BYTES - GCM_TAG_BYTES;
