@@ -183,13 +183,14 @@ function build() {
   if (outdated('artifacts/contracts', 'contracts')) run('build:contracts');
   if (outdated('dist/apps/api/src/main.js', 'apps/api/src', 'libs', 'tsconfig.base.json')) run('build:api');
   // The web app also bundles parts of the libraries: the EIP-712 builders, category ids and audit
-  // proofs of libs/chain, the messaging rules of libs/domain, and libs/e2ee.
+  // proofs of libs/chain, the messaging and consultation rules of libs/domain, and libs/e2ee.
   const web = [
     'apps/web-angular/src',
     'libs/chain/src/typed-data.ts',
     'libs/chain/src/categories.ts',
     'libs/chain/src/audit-merkle.ts',
     'libs/domain/src/messaging.ts',
+    'libs/domain/src/consultation.ts',
     'libs/domain/src/decider.ts',
     'libs/domain/src/events.ts',
     'libs/e2ee/src/index.ts',

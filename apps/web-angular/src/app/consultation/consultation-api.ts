@@ -3,18 +3,25 @@ import type { CategoryName } from '@custos/chain/categories';
 
 import { ApiClient } from '../core/api-client';
 
-// Mirrors of libs/domain/src/consultation.ts (the domain library is not part of the web build).
-/** The room opens this long before the start. */
-export const JOIN_EARLY_MINUTES = 15;
-export const CONSULTATION_MIN_MINUTES = 5;
-export const CONSULTATION_MAX_MINUTES = 240;
-export const CONSULTATION_MODES = ['video', 'audio'] as const;
-export const CONSULTATION_INVITEE_ROLES = ['specialist', 'interpreter', 'family', 'provider'] as const;
-
-export type ConsultationMode = (typeof CONSULTATION_MODES)[number];
-export type ConsultationInviteeRole = (typeof CONSULTATION_INVITEE_ROLES)[number];
-export type ConsultationRole = 'patient' | ConsultationInviteeRole;
-export type ConsultationStatus = 'scheduled' | 'live' | 'ended' | 'no_show';
+// The consultation rules' constants and types come from the domain itself (one definition).
+export {
+  CONSULTATION_INVITEE_ROLES,
+  CONSULTATION_MAX_MINUTES,
+  CONSULTATION_MIN_MINUTES,
+  CONSULTATION_MODES,
+  type ConsultationInviteeRole,
+  type ConsultationMode,
+  type ConsultationRole,
+  type ConsultationStatus,
+  JOIN_EARLY_MINUTES,
+} from '@custos/domain/consultation';
+import { JOIN_EARLY_MINUTES } from '@custos/domain/consultation';
+import type {
+  ConsultationInviteeRole,
+  ConsultationMode,
+  ConsultationRole,
+  ConsultationStatus,
+} from '@custos/domain/consultation';
 
 /** `GET /sessions/:id` (and each item of `GET /sessions`): a consultation as its participants see it. */
 export interface SessionView {
