@@ -23,7 +23,7 @@ import {
   devWallet,
   startAnvil,
 } from '../chain/anvil';
-import { TestApi } from '../api/harness';
+import { TestApi, until } from '../api/harness';
 
 const ROOT = path.resolve(__dirname, '../..');
 let anvil: Anvil;
@@ -33,16 +33,6 @@ let auditor: HDNodeWallet;
 let auditorToken: string;
 let patientToken: string;
 const relayer = devWallet(9);
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const anchorService = () => api.app.get(AuditAnchorService);
 

@@ -329,3 +329,21 @@ export function addressesIn(text: string): string[] {
 
 /** A fresh address nobody signs in with. */
 export const randomAddress = () => Wallet.createRandom().address.toLowerCase();
+
+/**
+ * Polls `probe` every 50 ms until it gives a truthy value (returned), or fails after `ms` naming
+ * `what`: for what arrives asynchronously (the chain mirror, a relay's progress, a projection).
+ */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  ms = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -3,9 +3,9 @@
 // stopped with SIGINT like Ctrl-C. The demo accounts it prints are parsed for the tests.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from '../chain/anvil';
 
 const ROOT = path.resolve(__dirname, '../..');
 const READY_TIMEOUT_MS = 90_000;
@@ -27,17 +27,6 @@ export interface RunningProduct {
   /** Everything npm start printed so far. */
   output(): string;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1' }, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Settings a developer's shell or .env could hold that would change what is tested: cleared. */

@@ -6,23 +6,13 @@ import { after, before, describe, test } from 'node:test';
 import { type HDNodeWallet, Transaction, Wallet } from 'ethers';
 import type { ChainStatus, SigningContext } from '../../apps/api/src/chain-gateway/chain-gateway.controller';
 import { ANVIL_CHAIN_ID, type Anvil, type Deployed, deployContract, startAnvil } from './anvil';
-import { TestApi } from '../api/harness';
+import { TestApi, until } from '../api/harness';
 
 let anvil: Anvil;
 let d: Deployed;
 let api: TestApi;
 let admin: HDNodeWallet;
 let adminToken: string;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function rpc(method: string, params: unknown[], token: string | null = adminToken) {
   const res = await api.request('POST', '/chain/rpc', {

@@ -8,7 +8,7 @@ import { categoryId } from '../../libs/chain/src';
 import { DriftService, type DriftReport } from '../../apps/api/src/compliance/drift.service';
 import type { ConsentDocument } from '../../apps/api/src/projections/read-models';
 import { ANVIL_CHAIN_ID, type Anvil, type Deployed, deployContract, startAnvil } from '../chain/anvil';
-import { DAY, TestApi } from '../api/harness';
+import { DAY, TestApi, until } from '../api/harness';
 
 let anvil: Anvil;
 let d: Deployed;
@@ -20,16 +20,6 @@ let provider: string;
 let patient: string;
 /** Each tampering is applied as a fake projection at a new checkpoint position. */
 let tamperPosition = 0;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const pairId = (category: string) => `${patient}|${provider}|${category}`;
 

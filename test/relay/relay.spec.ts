@@ -8,7 +8,7 @@ import { categoryId, consentDomain, consentTypedData } from '../../libs/chain/sr
 import { RelayWorker } from '../../apps/api/src/relay/relay.worker';
 import type { RelayView } from '../../apps/api/src/relay/relay.dto';
 import { ANVIL_CHAIN_ID, type Anvil, type Deployed, deployContract, startAnvil } from '../chain/anvil';
-import { DAY, TestApi } from '../api/harness';
+import { DAY, TestApi, until as waitUntil } from '../api/harness';
 
 let anvil: Anvil;
 let d: Deployed;
@@ -19,19 +19,9 @@ const providerB = Wallet.createRandom();
 const lower = (a: string) => a.toLowerCase();
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | null | false>,
-  ms = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** The relay waits on blocks and receipts: a longer wait than the harness default. */
+const until = <T>(what: string, probe: () => Promise<T | undefined | null | false>) =>
+  waitUntil(what, probe, 15_000);
 
 async function patientUser(): Promise<{ wallet: Wallet; address: string; token: string }> {
   const wallet = Wallet.createRandom() as unknown as Wallet;

@@ -8,7 +8,7 @@ import { Transaction, Wallet } from 'ethers';
 import { categoryId, consentDomain, consentTypedData } from '../../libs/chain/src';
 import type { RelayView } from '../../apps/api/src/relay/relay.dto';
 import { ANVIL_CHAIN_ID, type Anvil, type Deployed, deployContract, startAnvil } from '../chain/anvil';
-import { DAY, TestApi } from '../api/harness';
+import { DAY, TestApi, until as waitUntil } from '../api/harness';
 
 const CONFIRMATIONS = 4;
 let anvil: Anvil;
@@ -17,15 +17,9 @@ let api: TestApi;
 const provider = Wallet.createRandom();
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** The relay waits on blocks and receipts: a longer wait than the harness default. */
+const until = <T>(what: string, probe: () => Promise<T | undefined | null | false>) =>
+  waitUntil(what, probe, 15_000);
 
 /** A new patient signs a grant for `provider`, relayed through the API; the relay's id and token. */
 async function relayGrant(): Promise<{ id: string; token: string; patient: string }> {
