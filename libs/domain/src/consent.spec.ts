@@ -248,6 +248,38 @@ describe('consent: signed grants and revokes', () => {
       ]);
   });
 
+  test("a record's registration is a signed intent on the same nonce sequence as grants", () => {
+    const terms = { recordId: `0x${'ab'.repeat(32)}`, category: 'lab_results', supersedes: null };
+    const register = {
+      type: 'SubmitRecordRegistration' as const,
+      relayId: 'r1',
+      patient,
+      ...terms,
+      ...signed,
+    };
+    const submittedRegistration: ConsentEvent = {
+      type: 'RecordRegistrationSubmitted',
+      version: 1,
+      data: { relayId: 'r1', patient, ...terms, ...signed },
+    };
+    consent.given().when(register, now).then([submittedRegistration]);
+    // A grant already took nonce 0: the registration signed with it would be refused by the contract.
+    consent
+      .given([
+        {
+          type: 'ConsentGrantSubmitted',
+          version: 1,
+          data: { relayId: 'g1', patient, grants: [], requestIds: [], ...signed },
+        },
+      ])
+      .when(register, now)
+      .thenError('nonce_used', 'invalid');
+    consent
+      .given([submittedRegistration])
+      .when({ type: 'RecordRelaySent', relayId: 'r1', txHash: '0xtx' })
+      .then([{ type: 'ConsentRelaySent', version: 1, data: { relayId: 'r1', patient, txHash: '0xtx' } }]);
+  });
+
   test('a relay failure is recorded once, and only for a known relay', () => {
     const submitted: ConsentEvent = {
       type: 'ConsentGrantSubmitted',

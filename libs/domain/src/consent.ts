@@ -25,6 +25,15 @@ export interface GrantTerms {
   expiresAt: number;
 }
 
+/** What a `RegisterRecord` signature covers besides the patient, the nonce and the deadline. */
+export interface RecordRegistrationTerms {
+  /** 0x-prefixed 32-byte hex: `recordIdOf(cid)`. */
+  recordId: string;
+  category: string;
+  /** The record id of the version this one amends, or null. */
+  supersedes: string | null;
+}
+
 /** A patient's EIP-712 signature and the fields it covers besides the grant terms. */
 export interface SignedIntent {
   nonce: number;
@@ -68,6 +77,14 @@ export type ConsentEvent =
       'ConsentRevokeSubmitted',
       { relayId: string; patient: string; provider: string; category: string } & SignedIntent
     >
+  /**
+   * A patient's signed `RegisterRecord` (see records.ts): on this stream because it spends a nonce of
+   * the same sequence as grants and revokes, and the relay sends them in nonce order.
+   */
+  | EventDraft<
+      'RecordRegistrationSubmitted',
+      { relayId: string; patient: string } & RecordRegistrationTerms & SignedIntent
+    >
   | EventDraft<'ConsentGranted', { patient: string } & GrantTerms>
   | EventDraft<'ConsentRevoked', { patient: string; provider: string; category: string }>
   | EventDraft<'ConsentRelayFailed', { relayId: string; patient: string; reason: string }>
@@ -109,6 +126,8 @@ export type ConsentCommand =
       provider: string;
       category: string;
     } & SignedIntent)
+  | ({ type: 'SubmitRecordRegistration'; relayId: string; patient: string } & RecordRegistrationTerms &
+      SignedIntent)
   | ({ type: 'RecordConsentGranted'; patient: string } & GrantTerms)
   | { type: 'RecordConsentRevoked'; patient: string; provider: string; category: string }
   | { type: 'FailRelay'; relayId: string; reason: string }
@@ -136,9 +155,12 @@ export type Grant = GrantTerms;
 /** `submitted` (with a txHash once sent) → `mined` → `confirmed`, or `failed` at any step before mined. */
 export type RelayStatus = 'submitted' | 'mined' | 'confirmed' | 'failed';
 
+/** What a relay carries to the chain: a grant (or a batch), a revoke, or a record's registration. */
+export type RelayKind = 'grant' | 'revoke' | 'register_record';
+
 export interface Relay {
   relayId: string;
-  kind: 'grant' | 'revoke';
+  kind: RelayKind;
   status: RelayStatus;
   /** The patient's nonce the signature covers. */
   nonce: number;
@@ -365,6 +387,29 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
       ];
     }
 
+    case 'SubmitRecordRegistration': {
+      requirePatient(state, command.patient);
+      requireUnusedRelay(state, command.relayId);
+      checkSignedIntent(command, now);
+      requireUnusedNonce(state, command.nonce);
+      return [
+        {
+          type: 'RecordRegistrationSubmitted',
+          version: 1,
+          data: {
+            relayId: command.relayId,
+            patient: command.patient,
+            recordId: command.recordId,
+            category: command.category,
+            supersedes: command.supersedes,
+            nonce: command.nonce,
+            deadline: command.deadline,
+            signature: command.signature,
+          },
+        },
+      ];
+    }
+
     // Chain facts are recorded as they are: the contract already enforced its rules.
     case 'RecordConsentGranted':
       requirePatient(state, command.patient);
@@ -512,6 +557,20 @@ function evolve(state: ConsentState, event: ConsentEvent): ConsentState {
           [event.data.relayId]: {
             relayId: event.data.relayId,
             kind: 'grant',
+            status: 'submitted',
+            nonce: event.data.nonce,
+          },
+        },
+      };
+    case 'RecordRegistrationSubmitted':
+      return {
+        ...state,
+        patient: event.data.patient,
+        relays: {
+          ...state.relays,
+          [event.data.relayId]: {
+            relayId: event.data.relayId,
+            kind: 'register_record',
             status: 'submitted',
             nonce: event.data.nonce,
           },

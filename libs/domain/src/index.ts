@@ -10,3 +10,4 @@ export * from './drift';
 export * from './consultation';
 export * from './messaging';
 export * from './triage';
+export * from './records';
