@@ -183,7 +183,8 @@ function build() {
   if (outdated('artifacts/contracts', 'contracts')) run('build:contracts');
   if (outdated('dist/apps/api/src/main.js', 'apps/api/src', 'libs', 'tsconfig.base.json')) run('build:api');
   // The web app also bundles parts of the libraries: the EIP-712 builders, category ids and audit
-  // proofs of libs/chain, the messaging and consultation rules of libs/domain, and libs/e2ee.
+  // proofs of libs/chain, the messaging and consultation rules of libs/domain, libs/e2ee and the
+  // content addresses of libs/records.
   const web = [
     'apps/web-angular/src',
     'libs/chain/src/typed-data.ts',
@@ -194,6 +195,7 @@ function build() {
     'libs/domain/src/decider.ts',
     'libs/domain/src/events.ts',
     'libs/e2ee/src/index.ts',
+    'libs/records/src',
   ];
   if (outdated('dist/web-angular/browser/index.html', ...web)) run('build:web');
 }

@@ -21,6 +21,7 @@ import {
 } from './harness';
 import { nestRoutes } from './routes';
 import { messagingSamples as messaging } from '../messaging/request-samples';
+import { recordsSamples as records } from '../records/request-samples';
 
 interface Actor {
   name: string;
@@ -84,6 +85,8 @@ const EXPECTATIONS: Record<string, Expectation> = {
   'GET /consent-requests': { allow: 'signed-in', status: 200 },
   'POST /consent-requests/:id/decline': { allow: 'signed-in', status: 204, sample: pendingRequestToCaller },
   'GET /patients/me/consents': { allow: 'signed-in', status: 200 },
+  // My consents as FHIR; `?patient=` someone else's is for auditors only (403 inside, audited: consent-fhir.spec).
+  'GET /consents/fhir': { allow: 'signed-in', status: 200 },
   'GET /notifications/me': { allow: 'signed-in', status: 200 },
   'GET /directory/providers': { allow: 'signed-in', status: 200 },
   // Signed consents, relayed for the patient who signed them (the body's patient is the caller). This
@@ -168,6 +171,24 @@ const EXPECTATIONS: Record<string, Expectation> = {
     status: 204,
     sample: messaging.removeParticipant,
   },
+
+  // Records. Any signed-in account may keep records, as their patient; the record access rule is checked
+  // inside (403 `no_record_access`, audited: test/records/records.spec.ts), so each caller gets a
+  // registered record of its own. `POST /records` is relayed to the chain: 503 here once past the guards
+  // and validation.
+  'POST /records/blobs': { allow: 'signed-in', status: 201, sample: records.uploadBlob },
+  'POST /records': { allow: 'signed-in', status: 503, sample: records.submit },
+  'GET /records': { allow: 'signed-in', status: 200 },
+  'GET /records/recipients': {
+    allow: 'signed-in',
+    status: 200,
+    sample: () => ({ query: { category: 'lab_results' } }),
+  },
+  'GET /records/key-requests': { allow: 'signed-in', status: 200 },
+  'GET /records/:id': { allow: 'signed-in', status: 200, sample: records.record() },
+  'GET /records/:id/blob': { allow: 'signed-in', status: 200, sample: records.record('/blob') },
+  'GET /records/:id/key': { allow: 'signed-in', status: 200, sample: records.record('/key') },
+  'POST /records/:id/keys': { allow: 'signed-in', status: 204, sample: records.shareKeys },
 
   // Providers.
   'POST /consent-requests': {

@@ -1,16 +1,23 @@
 // Suite 4: bad input is refused at the edge. Each case is a request from a caller who may use the
-// route, with one thing wrong: answered 400 (or 413 for a body over MAX_BODY_BYTES) with a message
-// naming the field, and nothing appended to the event store.
+// route, with one thing wrong: answered 400 (or 413 for a body over MAX_BODY_BYTES or the route's own
+// limit, 415 for a media type the route does not take) with a message naming the field, and nothing
+// appended to the event store.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { MAX_RECORD_BYTES, MAX_RECORD_KEYS, WRAPPED_RECORD_KEY_LENGTH } from '@custos/domain';
+import { generateKeyPair, wrapKey } from '@custos/e2ee';
 import { Wallet } from 'ethers';
 import { SiweMessage } from 'siwe';
 import type { NonceResponse } from '../../apps/api/src/auth/auth.dto';
 import { siweFields } from '../../apps/api/src/auth/testing';
 import { DAY, randomAddress, type RequestOptions, type Response, TestApi, type User } from './harness';
+import { MAX_BODY_DEPTH } from '../../apps/api/src/security/body-depth';
+import { LARGE_BODY_ROUTES } from '../../apps/api/src/security/body-limits';
 import { nestRoutes } from './routes';
 import { envelopeFor, messagingKeyBody, startConversation } from '../messaging/request-samples';
+import { withMessagingKey } from '../messaging/e2e-crypto';
+import { randomRecordId, recordSubmission, storedRecord } from '../records/request-samples';
 
 interface World {
   api: TestApi;
@@ -73,6 +80,19 @@ async function siweBody(w: World) {
   const message = new SiweMessage(siweFields(wallet, nonce)).prepareMessage();
   return { message, signature: await wallet.signMessage(message) };
 }
+/** A valid `POST /records` body of the patient's (503 here: no contract to relay it to). */
+const recordBody = async (w: World) => {
+  const { publicKey } = await generateKeyPair();
+  return (await recordSubmission(w.patient.address, { [w.patient.address]: publicKey })).body;
+};
+type RecordBody = Awaited<ReturnType<typeof recordBody>>;
+const changedRecord = (change: (valid: RecordBody) => Record<string, unknown>) => async (w: World) =>
+  change(await recordBody(w));
+/** A record key wrapped for someone: the server cannot tell for whom, only its shape. */
+const wrappedKey = async () => wrapKey(new Uint8Array(32), (await generateKeyPair()).publicKey);
+const keysBody = async (w: World) => ({
+  keys: [{ recipient: w.patient.address, wrappedKey: await wrappedKey() }],
+});
 
 const spoil =
   <T extends object>(base: (w: World) => T | Promise<T>, change: Record<string, unknown>) =>
@@ -208,6 +228,27 @@ const CASES: BadInput[] = [
     url: '/consents/relays/nope',
     field: 'id',
   },
+  ...Object.entries(MALFORMED_ADDRESSES).map(([what, patient]) => ({
+    route: 'GET /consents/fhir',
+    as: 'auditor' as const,
+    name: `patient address ${what}`,
+    query: { patient },
+    field: 'patient',
+  })),
+  {
+    route: 'GET /consents/fhir',
+    as: 'auditor',
+    name: 'patient given twice',
+    query: { patient: [randomAddress(), randomAddress()] },
+    field: 'patient',
+  },
+  {
+    route: 'GET /consents/fhir',
+    as: 'patient',
+    name: 'unknown query parameter',
+    query: { format: 'json' },
+    field: 'format',
+  },
   {
     route: 'POST /chain/rpc',
     as: 'patient',
@@ -306,6 +347,16 @@ const CASES: BadInput[] = [
     as: 'provider',
     name: 'a __proto__ key',
     raw: { payload: '{"__proto__":{"isAdmin":true}}', contentType: 'application/json' },
+    field: null,
+  },
+  {
+    route: 'POST /consent-requests',
+    as: 'provider',
+    name: 'a field nested 5,000 arrays deep (overflowed the ValidationPipe: 500)',
+    raw: {
+      payload: `{"patient":${'['.repeat(5_000)}1${']'.repeat(5_000)},"category":"vitals","purpose":"Review","durationSeconds":3600}`,
+      contentType: 'application/json',
+    },
     field: null,
   },
 
@@ -832,9 +883,259 @@ const CASES: BadInput[] = [
     url: `/conversations/nope/participants/${randomAddress()}/remove`,
     field: 'id',
   },
+
+  // ------------------------------------------------------------------------------------------ records
+  ...(['cid', 'category', 'supersedes', 'metadata', 'keys', 'deadline', 'signature'] as const).map(
+    (field) => ({
+      route: 'POST /records',
+      as: 'patient' as const,
+      name: `${field} missing`,
+      body: without(recordBody, field),
+      field,
+    }),
+  ),
+  ...(
+    [
+      ['cid empty', () => ({ cid: '' }), 'cid'],
+      ['cid not a CID', () => ({ cid: 'bafy-not-a-cid' }), 'cid'],
+      ['cid a CIDv0', () => ({ cid: 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG' }), 'cid'],
+      ['cid in upper case (another spelling of the CID)', (v) => ({ cid: v.cid.toUpperCase() }), 'cid'],
+      ['cid as a number', () => ({ cid: 42 }), 'cid'],
+      ['category unknown', () => ({ category: 'genome' }), 'category'],
+      ['category as an operator object', () => ({ category: { $ne: null } }), 'category'],
+      ['supersedes too short', () => ({ supersedes: '0x1234' }), 'supersedes'],
+      ['supersedes without 0x', () => ({ supersedes: 'ab'.repeat(32) }), 'supersedes'],
+      ['supersedes a CID instead of a record id', (v) => ({ supersedes: v.cid }), 'supersedes'],
+      ['metadata as a string', () => ({ metadata: 'Lipid panel' }), 'metadata'],
+      ['metadata as a list', (v) => ({ metadata: [v.metadata] }), 'metadata'],
+      ['metadata null', () => ({ metadata: null }), 'metadata'],
+      [
+        'metadata.iv of 16 bytes',
+        (v) => ({ metadata: { ...v.metadata, iv: Buffer.alloc(16).toString('base64url') } }),
+        'iv',
+      ],
+      ['metadata.iv missing', (v) => ({ metadata: { ciphertext: v.metadata.ciphertext } }), 'iv'],
+      [
+        'metadata.ciphertext over 4 KiB',
+        (v) => ({ metadata: { ...v.metadata, ciphertext: 'A'.repeat(5463) } }),
+        'ciphertext',
+      ],
+      [
+        'metadata.ciphertext in padded base64',
+        (v) => ({ metadata: { ...v.metadata, ciphertext: 'q83v+/==' } }),
+        'ciphertext',
+      ],
+      ['metadata.ciphertext empty', (v) => ({ metadata: { ...v.metadata, ciphertext: '' } }), 'ciphertext'],
+      [
+        'metadata with a plaintext title',
+        (v) => ({ metadata: { ...v.metadata, title: 'Lipid panel' } }),
+        'title',
+      ],
+      ['keys empty', () => ({ keys: [] }), 'keys'],
+      ['keys as one key', (v) => ({ keys: v.keys[0] }), 'keys'],
+      ['keys of plain strings', (v) => ({ keys: [v.keys[0]!.wrappedKey] }), 'keys'],
+      ['a null key', () => ({ keys: [null] }), 'keys'],
+      [
+        `keys over ${MAX_RECORD_KEYS}`,
+        (v) => ({
+          keys: Array.from({ length: MAX_RECORD_KEYS + 1 }, () => ({
+            ...v.keys[0],
+            recipient: randomAddress(),
+          })),
+        }),
+        'keys',
+      ],
+      [
+        'a key with a malformed recipient',
+        (v) => ({ keys: [{ ...v.keys[0], recipient: 'alice.eth' }] }),
+        'recipient',
+      ],
+      [
+        'a key wrapped to the wrong length',
+        (v) => ({ keys: [{ ...v.keys[0], wrappedKey: v.keys[0]!.wrappedKey.slice(1) }] }),
+        'wrappedKey',
+      ],
+      [
+        'a key in padded base64',
+        (v) => ({ keys: [{ ...v.keys[0], wrappedKey: `${v.keys[0]!.wrappedKey.slice(2)}==` }] }),
+        'wrappedKey',
+      ],
+      [
+        'two keys for one recipient (differently cased)',
+        (v) => ({
+          keys: [
+            v.keys[0],
+            { ...v.keys[0], recipient: v.keys[0]!.recipient.toUpperCase().replace('0X', '0x') },
+          ],
+        }),
+        'keys',
+      ],
+      ['a key with an extra field', (v) => ({ keys: [{ ...v.keys[0], publicKey: 'AAAA' }] }), 'publicKey'],
+      ['deadline negative', () => ({ deadline: -1 }), 'deadline'],
+      ['deadline as a string', (v) => ({ deadline: String(v.deadline) }), 'deadline'],
+      ['deadline not whole', (v) => ({ deadline: v.deadline + 0.5 }), 'deadline'],
+      ['signature not hex', () => ({ signature: `0x${'zz'.repeat(65)}` }), 'signature'],
+      // 64 bytes is a compact (EIP-2098) signature, accepted like 65.
+      ['signature of 63 bytes', () => ({ signature: `0x${'11'.repeat(63)}` }), 'signature'],
+      ['signature without 0x', () => ({ signature: '11'.repeat(65) }), 'signature'],
+      ['a patient field (impersonation)', () => ({ patient: randomAddress() }), 'patient'],
+      ['a size field (the server measures the blob)', () => ({ size: 1 }), 'size'],
+      ['a nonce field', () => ({ nonce: 0 }), 'nonce'],
+    ] as [string, (valid: RecordBody) => Record<string, unknown>, string][]
+  ).map(([name, change, field]) => ({
+    route: 'POST /records',
+    as: 'patient' as const,
+    name,
+    body: changedRecord((valid) => ({ ...valid, ...change(valid) })),
+    field,
+  })),
+  { route: 'POST /records', as: 'patient', name: 'no body at all', field: 'cid' },
+  {
+    route: 'POST /records/blobs',
+    as: 'patient',
+    name: 'the ciphertext sent as JSON',
+    raw: { payload: '{"blob":"AAAA"}', contentType: 'application/json' },
+    status: 415,
+    field: null,
+  },
+  {
+    route: 'POST /records/blobs',
+    as: 'patient',
+    name: 'the ciphertext sent as text',
+    raw: { payload: 'AAAA', contentType: 'text/plain' },
+    status: 415,
+    field: null,
+  },
+  {
+    route: 'POST /records/blobs',
+    as: 'patient',
+    name: 'an empty blob',
+    raw: { payload: '', contentType: 'application/octet-stream' },
+    field: null,
+  },
+  ...Object.entries(MALFORMED_ADDRESSES).map(([what, patient]) => ({
+    route: 'GET /records',
+    as: 'provider' as const,
+    name: `patient address ${what}`,
+    query: { patient },
+    field: 'patient',
+  })),
+  {
+    route: 'GET /records',
+    as: 'provider',
+    name: 'patient given twice',
+    query: { patient: [randomAddress(), randomAddress()] },
+    field: 'patient',
+  },
+  {
+    route: 'GET /records',
+    as: 'patient',
+    name: 'a cursor this list never gave',
+    query: { cursor: 'not-a-real-cursor' },
+    field: 'cursor',
+  },
+  ...pageCases('GET /records', 'patient'),
+  ...(
+    [
+      ['category missing', {}],
+      ['category unknown', { category: 'genome' }],
+      ['category given twice', { category: ['lab_results', 'imaging'] }],
+    ] as const
+  ).map(([name, query]) => ({
+    route: 'GET /records/recipients',
+    as: 'patient' as const,
+    name,
+    query,
+    field: 'category',
+  })),
+  {
+    route: 'GET /records/recipients',
+    as: 'patient',
+    name: 'unknown query parameter',
+    query: { category: 'lab_results', patient: randomAddress() },
+    field: 'patient',
+  },
+  ...(['', '/blob', '/key', '/keys'] as const).flatMap((suffix) =>
+    (
+      [
+        ['id too short', '0x1234'],
+        ['id not hex', `0x${'g'.repeat(64)}`],
+        ['id without 0x', 'ab'.repeat(32)],
+        ['id of 65 hex digits', `0x${'a'.repeat(65)}`],
+        ['id a UUID', randomUUID()],
+        ['id a CID instead of a record id', 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'],
+      ] as const
+    ).map(([name, id]) => ({
+      route: suffix === '/keys' ? 'POST /records/:id/keys' : `GET /records/:id${suffix}`,
+      as: 'patient' as const,
+      name,
+      url: `/records/${id}${suffix}`,
+      body: suffix === '/keys' ? keysBody : undefined,
+      field: 'id',
+    })),
+  ),
+  ...(
+    [
+      ['keys missing', async () => ({}), 'keys'],
+      ['keys empty', async () => ({ keys: [] }), 'keys'],
+      [
+        `keys over ${MAX_RECORD_KEYS}`,
+        async () => {
+          const wrapped = await wrappedKey();
+          return {
+            keys: Array.from({ length: MAX_RECORD_KEYS + 1 }, () => ({
+              recipient: randomAddress(),
+              wrappedKey: wrapped,
+            })),
+          };
+        },
+        'keys',
+      ],
+      [
+        'two keys for one recipient',
+        async (w: World) => {
+          const { keys } = await keysBody(w);
+          return { keys: [...keys, { ...keys[0]!, wrappedKey: await wrappedKey() }] };
+        },
+        'keys',
+      ],
+      [
+        'a key with a malformed recipient',
+        async () => ({ keys: [{ recipient: '0x1234', wrappedKey: await wrappedKey() }] }),
+        'recipient',
+      ],
+      [
+        `a key of ${WRAPPED_RECORD_KEY_LENGTH + 1} characters`,
+        async (w: World) => ({
+          keys: [{ recipient: w.patient.address, wrappedKey: `${await wrappedKey()}A` }],
+        }),
+        'wrappedKey',
+      ],
+      [
+        'a recordId field',
+        async (w: World) => ({ ...(await keysBody(w)), recordId: randomRecordId() }),
+        'recordId',
+      ],
+    ] as [string, (w: World) => Promise<Record<string, unknown>>, string][]
+  ).map(([name, body, field]) => ({
+    route: 'POST /records/:id/keys',
+    as: 'patient' as const,
+    name,
+    url: `/records/${randomRecordId()}/keys`,
+    body,
+    field,
+  })),
 ];
 
 // ---------------------------------------------------------------------------------------------------
+
+/**
+ * Routes that take a body over MAX_BODY_BYTES, of one media type, up to a limit of their own (README,
+ * "Records"); any other body sent to them is held to MAX_BODY_BYTES like everywhere else.
+ */
+const OWN_BODY_LIMITS: Record<string, { contentType: string; limit: number }> = {
+  'POST /records/blobs': { contentType: 'application/octet-stream', limit: MAX_RECORD_BYTES },
+};
 
 /** The valid request each route's cases start from; must succeed (checked below). */
 const VALID: Record<
@@ -870,6 +1171,7 @@ const VALID: Record<
     query: { patient: randomAddress(), from: '2024-01-01T00:00:00Z' },
   },
   'GET /audit/replay': { as: 'auditor', status: 200, query: replayQuery },
+  'GET /consents/fhir': { as: 'auditor', status: 200, query: { patient: randomAddress() } },
   'POST /auth/verify': { as: 'anonymous', status: 200, body: siweBody },
   'PUT /directory/:address/profile': { as: 'admin', status: 200, url: profileUrl, body: profile },
   'POST /emergency/reasons': { as: 'emergency', status: 201, body: emergencyReason },
@@ -914,6 +1216,17 @@ const VALID: Record<
       `/conversations/${await startConversation(w.api, w.patient, w.provider)}/messages`,
     body: (w: World) => envelopeFor([w.patient.address, w.provider.address], { urgent: true }),
   },
+  // Past the guards and validation, `POST /records` needs the contract to relay to: 503 here.
+  'POST /records': { as: 'patient', status: 503, body: recordBody },
+  'POST /records/:id/keys': {
+    as: 'patient',
+    status: 204,
+    url: async (w: World) =>
+      `/records/${(await storedRecord(w.api, await withMessagingKey(w.api, w.patient))).id}/keys`,
+    body: keysBody,
+  },
+  'GET /records': { as: 'patient', status: 200, query: { limit: '10' } },
+  'GET /records/recipients': { as: 'patient', status: 200, query: { category: 'lab_results' } },
 };
 
 async function build<T>(value: Build<T> | undefined, w: World): Promise<T | undefined> {
@@ -989,19 +1302,60 @@ describe('bad input is refused at the edge, naming the field, and appends nothin
   }
 
   test('a body over MAX_BODY_BYTES is refused (413) on every route that takes one, before anything is appended', async () => {
-    const tooBig = JSON.stringify({ padding: 'x'.repeat(w.api.config.MAX_BODY_BYTES) });
+    const maxBody = w.api.config.MAX_BODY_BYTES;
+    const tooBig = JSON.stringify({ padding: 'x'.repeat(maxBody) });
     const routes = w.api.routes.filter((r) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method));
     assert.ok(routes.length >= 5);
+    const unserved = Object.keys(OWN_BODY_LIMITS).filter((key) => !routes.some((r) => r.key === key));
+    assert.deepEqual(unserved, [], 'OWN_BODY_LIMITS names routes that are not served');
     const failures: string[] = [];
+    for (const route of routes) {
+      const url = route.url.replace(/:id\b/g, randomUUID()).replace(/:address\b/g, w.provider.address);
+      const own = OWN_BODY_LIMITS[route.key];
+      // JSON everywhere; and raw bytes over the route's own limit, or over MAX_BODY_BYTES where the
+      // route takes none (the octet-stream parser records need must not lift the limit elsewhere).
+      const bodies = [
+        { contentType: 'application/json', payload: tooBig },
+        own
+          ? { contentType: own.contentType, payload: Buffer.alloc(own.limit + 1) }
+          : { contentType: 'application/octet-stream', payload: Buffer.alloc(maxBody + 1) },
+      ];
+      for (const { contentType, payload } of bodies) {
+        const before = await w.api.eventCount();
+        const res = await w.api.request(route.method, url, {
+          token: w.everyone.token,
+          payload,
+          headers: { 'content-type': contentType },
+        });
+        const what = `${route.key} (${contentType}, ${payload.length} bytes)`;
+        if (res.statusCode !== 413) failures.push(`${what}: ${res.statusCode} ${res.body.slice(0, 120)}`);
+        if ((await w.api.eventCount()) !== before) failures.push(`${what}: appended events`);
+      }
+    }
+    assert.deepEqual(failures, []);
+  });
+
+  test('a body nested deeper than MAX_BODY_DEPTH is refused (400) on every route, before anything is appended', async () => {
+    const tooDeep = `${'{"a":'.repeat(MAX_BODY_DEPTH)}[]${'}'.repeat(MAX_BODY_DEPTH)}`;
+    const failures: string[] = [];
+    // Routes that take JSON bodies (the large-body routes take raw bytes only, refused 415 before).
+    const routes = w.api.routes.filter(
+      (r) =>
+        ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method) &&
+        !LARGE_BODY_ROUTES.some((large) => large.route === r.key),
+    );
+    assert.ok(routes.length >= 5);
     for (const route of routes) {
       const url = route.url.replace(/:id\b/g, randomUUID()).replace(/:address\b/g, w.provider.address);
       const before = await w.api.eventCount();
       const res = await w.api.request(route.method, url, {
         token: w.everyone.token,
-        payload: tooBig,
+        payload: tooDeep,
         headers: { 'content-type': 'application/json' },
       });
-      if (res.statusCode !== 413) failures.push(`${route.key}: ${res.statusCode} ${res.body.slice(0, 120)}`);
+      if (res.statusCode !== 400 || !/nested too deeply/.test(res.body)) {
+        failures.push(`${route.key}: ${res.statusCode} ${res.body.slice(0, 120)}`);
+      }
       if ((await w.api.eventCount()) !== before) failures.push(`${route.key}: appended events`);
     }
     assert.deepEqual(failures, []);

@@ -17,6 +17,8 @@ export interface NestRoute {
   handler: string;
   /** The validated inputs the handler declares. */
   inputs: RouteInput[];
+  /** The DTO class each whole input is validated as (`@Body() body: VerifyBody` → `VerifyBody`). */
+  dtos: Partial<Record<RouteInput, string>>;
 }
 
 const paths = (value: unknown): string[] =>
@@ -52,6 +54,14 @@ export function nestRoutes(app: NestFastifyApplication, served: readonly ServedR
             .filter((kind): kind is RouteInput => kind !== undefined),
         ),
       ];
+      const paramTypes = (Reflect.getMetadata('design:paramtypes', controller.prototype, name) ?? []) as unknown[];
+      const dtos: NestRoute['dtos'] = {};
+      for (const [key, arg] of Object.entries(args)) {
+        const kind = INPUT_KINDS[Number(key.split(':')[0])];
+        const { index, data } = arg as { index: number; data?: unknown };
+        const type = paramTypes[index];
+        if (kind && data === undefined && typeof type === 'function') dtos[kind] = type.name;
+      }
       for (const base of paths(Reflect.getMetadata(PATH_METADATA, controller))) {
         for (const sub of paths(methodPath)) {
           const key = `${method} ${join(base, sub)}`;
@@ -61,7 +71,7 @@ export function nestRoutes(app: NestFastifyApplication, served: readonly ServedR
                 '(global prefix, RouterModule or versioning added? teach test/api/routes.ts about it)',
             );
           }
-          routes.push({ key, controller: controller.name, handler: name, inputs });
+          routes.push({ key, controller: controller.name, handler: name, inputs, dtos });
         }
       }
     }

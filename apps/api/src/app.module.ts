@@ -25,6 +25,7 @@ import type { AppConfig } from './config/config.schema';
 import { HealthModule } from './health/health.module';
 import { SecurityModule } from './security/security.module';
 import { TelehealthModule } from './telehealth/telehealth.module';
+import { RecordsModule } from './records/records.module';
 import { WebAppModule } from './web/web-app.module';
 
 /**
@@ -74,6 +75,8 @@ export class AppModule {
         MessagingModule,
         // Consent-gated consultations: /sessions, call credentials, WebRTC signalling, no-shows.
         TelehealthModule,
+        // End-to-end encrypted records: ciphertext in the blob store, consent-gated key release.
+        RecordsModule,
         WebAppModule,
       ],
     };

@@ -1,12 +1,20 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { DynamicModule, Type } from '@nestjs/common';
+import fastifyHelmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import { AppModule } from './app.module';
 import { PinoLoggerService } from './logging/pino-logger';
+import { registerBodyDepthLimit } from './security/body-depth';
+import { registerBodyLimits } from './security/body-limits';
+import { registerRateLimits } from './security/rate-limits';
+import { securityHeaders } from './security/security-headers';
 import { appVersion } from './version';
 import type { AppConfig } from './config/config.schema';
+import { WebAppService } from './web/web-app.service';
 
 export interface CreateAppOptions {
   /** false silences Nest's logger (tests); by default LOG_LEVEL decides. */
@@ -42,11 +50,35 @@ export async function createApp(
       abortOnError: false,
     },
   );
+  await hardenHttp(app, config);
   publishOpenApi(app);
-  if (config.CORS_ORIGIN.length > 0) {
-    app.enableCors({ origin: [...config.CORS_ORIGIN], credentials: false, maxAge: 600 });
-  }
   return app;
+}
+
+/**
+ * Issue 8's limits, in Fastify hooks that run before a body is read or a guard runs: security
+ * headers with the web app's CSP, CORS for CORS_ORIGIN only, per-client rate limits and body
+ * size and nesting limits. Before `app.init()`, which registers the routes these attach to.
+ */
+async function hardenHttp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  const webApp = app.get(WebAppService);
+  const indexHtml = webApp.available ? readFileSync(path.join(webApp.root, 'index.html'), 'utf8') : undefined;
+  await app.register(fastifyHelmet, securityHeaders(config, indexHtml));
+  // Unset: same-origin only (npm start serves the app from the API), and no CORS headers at all.
+  if (config.CORS_ORIGIN.length > 0) {
+    app.enableCors({
+      origin: [...config.CORS_ORIGIN],
+      methods: ['GET', 'HEAD', 'POST', 'PUT'],
+      allowedHeaders: ['Authorization', 'Content-Type'],
+      exposedHeaders: ['Content-Disposition', 'Retry-After'],
+      // Bearer tokens, no cookies: nothing for the browser to attach on its own.
+      credentials: false,
+      maxAge: 600,
+    });
+  }
+  await registerRateLimits(app, config);
+  registerBodyLimits(app, config);
+  registerBodyDepthLimit(app);
 }
 
 /** The OpenAPI document at /api/docs-json and its browsable form at /api/docs (both public). */

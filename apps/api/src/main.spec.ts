@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Wallet } from 'ethers';
@@ -75,6 +75,31 @@ describe('main.ts', () => {
     assert.equal((await exited(child)).code, 1);
     assert.match(output(), /RELAYER_PRIVATE_KEY is required when NODE_ENV=production/);
     assert.match(output(), /EVENTSTORE_URL is required when NODE_ENV=production/);
+  });
+
+  test("without HOST it binds 127.0.0.1 only: not reachable on the machine's other addresses", async () => {
+    const chain = await startChainStub();
+    after(() => chain.close());
+    const { child, output } = start({ PORT: '0', CHAIN_RPC_URL: chain.url, CUSTOS_DATA_DIR: cwd }, cwd);
+    try {
+      const [, host, port] = await waitFor(output, /listening on http:\/\/(\S+):(\d+)/, child);
+      assert.equal(host, '127.0.0.1');
+      assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
+      const others = Object.values(networkInterfaces())
+        .flat()
+        .filter((nic) => nic !== undefined && !nic.internal && nic.family === 'IPv4')
+        .map((nic) => nic!.address);
+      for (const address of others) {
+        await assert.rejects(
+          fetch(`http://${address}:${port}/health`, { signal: AbortSignal.timeout(5000) }),
+          `reachable on ${address}`,
+        );
+      }
+      child.kill('SIGTERM');
+      assert.equal((await exited(child)).code, 0, output());
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   test('it serves /health on HOST:PORT, logs no secret even at trace level, and exits 0 on SIGTERM', async () => {

@@ -40,9 +40,13 @@ async function main(): Promise<void> {
 
   await app.listen({ port: config.PORT, host: config.HOST });
 
+  // The address actually bound (HOST, 127.0.0.1 unless set), so the log shows who can connect.
   const address = app.getHttpServer().address();
-  const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.log(`Custos API ${appVersion()} (${config.NODE_ENV}) listening on http://${config.HOST}:${port}`);
+  const bound =
+    typeof address === 'object' && address
+      ? `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+      : `${config.HOST}:${config.PORT}`;
+  logger.log(`Custos API ${appVersion()} (${config.NODE_ENV}) listening on http://${bound}`);
   logger.log(
     [
       `event store: ${config.EVENTSTORE_URL ? `EventStoreDB ${safeUrl(config.EVENTSTORE_URL)}` : `SQLite in ${config.CUSTOS_DATA_DIR}`}`,

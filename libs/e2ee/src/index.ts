@@ -11,6 +11,9 @@
  *   ECDH with the recipient's public key, HKDF-SHA256 (salt = ephemeral public ‖ recipient public,
  *   info = "custos-e2ee-v1 key wrap") to a 256-bit key-encryption key, AES-256-GCM of the content key.
  *   A wrapped key is ephemeralPublic(32) ‖ iv(12) ‖ encryptedKey(32 + 16 tag) = 92 bytes, base64url.
+ * - Records: a random 256-bit key per record; the blob is iv(12) ‖ AES-256-GCM(record) bound to its
+ *   patient, the metadata a second AES-256-GCM message under the same key bound to the blob's content
+ *   address. The record key is shared with `wrapKey` like a content key.
  *
  * Any tampering (ciphertext, IV, additional data, wrapped key) fails decryption with `IntegrityError`.
  */
@@ -256,6 +259,158 @@ export async function open(
  */
 export function messageAdditionalData(conversationId: string, messageId: string): Uint8Array {
   return utf8.encode(`custos-message|${conversationId}|${messageId.toLowerCase()}`);
+}
+
+// ------------------------------------------------------------------------------------------ records
+
+/** What a record is, shown in lists; encrypted under the record key like the record itself. */
+export interface RecordMetadata {
+  title: string;
+  mediaType: string;
+  fileName?: string;
+  format: 'fhir' | 'file';
+}
+
+export interface SealedRecord {
+  /** 12-byte IV ‖ AES-256-GCM ciphertext ‖ 16-byte tag: the bytes uploaded and content-addressed. */
+  blob: Uint8Array;
+  /** The record's 256-bit key: share it with `wrapKey(key, recipientPublicKey)`, wipe it when done. */
+  key: Uint8Array;
+}
+
+const RECORD_FORMATS: readonly RecordMetadata['format'][] = ['fhir', 'file'];
+const GCM_TAG_BYTES = 16;
+
+/**
+ * The additional data of a record blob: `custos-record|<patient address in lower case>`. The blob's
+ * content address is its hash, unknown before sealing, so the blob binds to its patient instead: a
+ * blob of one patient does not open as another patient's record.
+ */
+export function recordAdditionalData(patient: string): Uint8Array {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(patient)) throw new TypeError('a record belongs to a patient address');
+  return utf8.encode(`custos-record|${patient.toLowerCase()}`);
+}
+
+/**
+ * The additional data of a record's metadata: `custos-record-metadata|<content address>`, so the
+ * server cannot show one record's title and type on another record's blob.
+ */
+export function recordMetadataAdditionalData(cid: string): Uint8Array {
+  if (typeof cid !== 'string' || cid.length === 0)
+    throw new TypeError('record metadata belongs to a content address');
+  return utf8.encode(`custos-record-metadata|${cid}`);
+}
+
+async function recordKey(key: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<E2eeKey> {
+  if (!(key instanceof Uint8Array) || key.length !== KEY_BYTES)
+    throw new TypeError('a record key is 32 bytes');
+  return subtle().importKey('raw', buffer(key), 'AES-GCM', false, [usage]);
+}
+
+async function gcmEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array) {
+  const cryptoKey = await recordKey(key, 'encrypt');
+  return new Uint8Array(
+    await subtle().encrypt(
+      { name: 'AES-GCM', iv: buffer(iv), additionalData: buffer(aad) },
+      cryptoKey,
+      buffer(plaintext),
+    ),
+  );
+}
+
+async function gcmDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array) {
+  const cryptoKey = await recordKey(key, 'decrypt');
+  try {
+    return new Uint8Array(
+      await subtle().decrypt(
+        { name: 'AES-GCM', iv: buffer(iv), additionalData: buffer(aad) },
+        cryptoKey,
+        buffer(ciphertext),
+      ),
+    );
+  } catch {
+    throw new IntegrityError('the record was changed after it was sealed, or is not for this key or place');
+  }
+}
+
+/**
+ * Encrypts a record under a fresh random 256-bit key (AES-256-GCM, random 12-byte IV, additional data
+ * `recordAdditionalData(patient)`). Upload `blob`; wrap `key` for each reader.
+ */
+export async function sealRecord(plaintext: Uint8Array, patient: string): Promise<SealedRecord> {
+  const aad = recordAdditionalData(patient);
+  const key = random(KEY_BYTES);
+  const iv = random(IV_BYTES);
+  return { blob: concat(iv, await gcmEncrypt(key, iv, plaintext, aad)), key };
+}
+
+/** Decrypts a blob sealed by `sealRecord` for `patient`; IntegrityError when anything was changed. */
+export async function openRecord(blob: Uint8Array, key: Uint8Array, patient: string): Promise<Uint8Array> {
+  const aad = recordAdditionalData(patient);
+  if (!(blob instanceof Uint8Array) || blob.length < IV_BYTES + GCM_TAG_BYTES)
+    throw new IntegrityError('a sealed record is at least 28 bytes (IV and tag)');
+  return gcmDecrypt(key, blob.subarray(0, IV_BYTES), blob.subarray(IV_BYTES), aad);
+}
+
+/**
+ * Encrypts the record's metadata under the record key, with its own random IV (two random IVs under
+ * one key are safe for AES-GCM) and additional data `recordMetadataAdditionalData(cid)`.
+ */
+export async function sealRecordMetadata(
+  metadata: RecordMetadata,
+  key: Uint8Array,
+  cid: string,
+): Promise<{ iv: string; ciphertext: string }> {
+  const aad = recordMetadataAdditionalData(cid);
+  const described = recordMetadata(metadata);
+  if (!described)
+    throw new TypeError('record metadata is a title, a media type, a format and an optional file name');
+  const iv = random(IV_BYTES);
+  const ciphertext = await gcmEncrypt(key, iv, utf8.encode(JSON.stringify(described)), aad);
+  return { iv: toBase64url(iv), ciphertext: toBase64url(ciphertext) };
+}
+
+/** Decrypts metadata sealed by `sealRecordMetadata` for `cid`; IntegrityError when anything was changed. */
+export async function openRecordMetadata(
+  sealed: { iv: string; ciphertext: string },
+  key: Uint8Array,
+  cid: string,
+): Promise<RecordMetadata> {
+  const aad = recordMetadataAdditionalData(cid);
+  let iv: Uint8Array;
+  let ciphertext: Uint8Array;
+  try {
+    iv = fromBase64url(sealed.iv);
+    ciphertext = fromBase64url(sealed.ciphertext);
+  } catch {
+    throw new IntegrityError('sealed record metadata is base64url');
+  }
+  if (iv.length !== IV_BYTES) throw new IntegrityError('the metadata IV is 12 bytes');
+  const plaintext = await gcmDecrypt(key, iv, ciphertext, aad);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(utf8.decode(plaintext));
+  } catch {
+    parsed = undefined;
+  }
+  const described = recordMetadata(parsed);
+  if (!described) throw new IntegrityError('the sealed metadata does not describe a record');
+  return described;
+}
+
+/** The metadata's own fields only (nothing else is sealed or returned), or undefined when malformed. */
+function recordMetadata(value: unknown): RecordMetadata | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { title, mediaType, fileName, format } = value as Record<string, unknown>;
+  if (typeof title !== 'string' || typeof mediaType !== 'string') return undefined;
+  if (fileName !== undefined && typeof fileName !== 'string') return undefined;
+  if (!RECORD_FORMATS.includes(format as RecordMetadata['format'])) return undefined;
+  return {
+    title,
+    mediaType,
+    ...(fileName !== undefined ? { fileName } : {}),
+    format: format as RecordMetadata['format'],
+  };
 }
 
 /** Text helpers: UTF-8 in and out. */

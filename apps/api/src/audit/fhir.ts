@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { unixSeconds } from '@custos/domain';
 import type { AuditDocument, ConsentDocument } from '../projections/read-models';
 
 /**
@@ -7,20 +9,50 @@ import type { AuditDocument, ConsentDocument } from '../projections/read-models'
 
 const ETHEREUM = 'urn:ietf:rfc:3986';
 const CATEGORY_SYSTEM = 'urn:custos:category';
+/** The transaction that put a grant on-chain, as the chain mirror saw it. */
+const GRANT_TRANSACTION_SYSTEM = 'urn:custos:grant-transaction';
+/** Namespace of the name-based UUIDs given to resources that have no UUID of their own. */
+const CUSTOS_UUID_NAMESPACE = Buffer.from('85e4c816b9394ba882d3075e3e661610', 'hex');
 
 const identifier = (address: string) => ({
   identifier: { system: ETHEREUM, value: `urn:ethereum:${address}` },
 });
 
-export interface FhirBundle {
-  resourceType: 'Bundle';
-  type: 'collection';
-  timestamp: string;
-  total: number;
-  entry: { fullUrl: string; resource: Record<string, unknown> }[];
+const coding = (system: string, code: string, display?: string) => ({
+  system,
+  code,
+  ...(display ? { display } : {}),
+});
+
+/** A UUID (RFC 9562 version 5) named by `name`: the same name always gives the same id. */
+function nameBasedUuid(name: string): string {
+  const hash = createHash('sha1').update(CUSTOS_UUID_NAMESPACE).update(name).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export function auditEventResource(entry: AuditDocument): Record<string, unknown> {
+/** A FHIR resource as exported; every `id` is a UUID, so a Bundle can name it `urn:uuid:<id>`. */
+export interface FhirResource {
+  resourceType: string;
+  id: string;
+  [element: string]: unknown;
+}
+
+/**
+ * What an export matched. R4 allows `total` on searchset (and history) Bundles only (bdl-1), and FHIR
+ * JSON has no empty arrays, so an export that matched nothing has no `entry`.
+ */
+export interface FhirBundle {
+  resourceType: 'Bundle';
+  type: 'searchset';
+  timestamp: string;
+  total: number;
+  entry?: { fullUrl: string; resource: FhirResource; search: { mode: 'match' } }[];
+}
+
+export function auditEventResource(entry: AuditDocument): FhirResource {
   return {
     resourceType: 'AuditEvent',
     id: entry.id,
@@ -53,48 +85,78 @@ export function auditEventResource(entry: AuditDocument): Record<string, unknown
   };
 }
 
-export function consentResource(consent: ConsentDocument, now: Date): Record<string, unknown> {
-  const active = consent.status === 'granted' && consent.expiresAt * 1000 > now.getTime();
+/**
+ * One consent document as an R4 Consent: the patient permits the provider to access one category, from
+ * the grant until its expiry or its revocation, whichever came first. Active or inactive is decided at
+ * `now`, the time of the request: a grant expires without any event.
+ */
+export function consentResource(consent: ConsentDocument, now: Date): FhirResource {
+  const active = consent.status === 'granted' && consent.expiresAt > unixSeconds(now);
+  const expiresAt = new Date(consent.expiresAt * 1000).toISOString();
+  const end =
+    consent.revokedAt !== null && Date.parse(consent.revokedAt) < consent.expiresAt * 1000
+      ? consent.revokedAt
+      : expiresAt;
+  const patient = { type: 'Patient', ...identifier(consent.patient) };
   return {
     resourceType: 'Consent',
-    id: Buffer.from(consent.id).toString('base64url').slice(0, 64),
+    // One document per (patient, provider, category), so one stable id per triple.
+    id: nameBasedUuid(`consent:${consent.id}`),
+    ...(consent.grantTxHash
+      ? { identifier: [{ system: GRANT_TRANSACTION_SYSTEM, value: consent.grantTxHash }] }
+      : {}),
     status: active ? 'active' : 'inactive',
     scope: {
-      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }],
+      coding: [
+        coding('http://terminology.hl7.org/CodeSystem/consentscope', 'patient-privacy', 'Privacy Consent'),
+      ],
     },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0', display: 'Patient Consent' }] }],
-    patient: identifier(consent.patient),
+    category: [{ coding: [coding('http://loinc.org', '59284-0', 'Patient Consent')] }],
+    patient,
     dateTime: consent.grantedAt,
-    performer: [identifier(consent.patient)],
+    performer: [patient],
+    policyRule: { coding: [coding('http://terminology.hl7.org/CodeSystem/v3-ActCode', 'OPTIN', 'opt-in')] },
     provision: {
       type: 'permit',
-      period: {
-        start: consent.grantedAt,
-        end: consent.revokedAt ?? new Date(consent.expiresAt * 1000).toISOString(),
-      },
+      period: { start: consent.grantedAt, end },
       actor: [
         {
           role: {
-            coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'PRCP' }],
+            coding: [
+              coding(
+                'http://terminology.hl7.org/CodeSystem/v3-ParticipationType',
+                'IRCP',
+                'information recipient',
+              ),
+            ],
           },
           reference: identifier(consent.provider),
         },
       ],
-      class: [{ system: CATEGORY_SYSTEM, code: consent.category }],
+      action: [
+        { coding: [coding('http://terminology.hl7.org/CodeSystem/consentaction', 'access', 'Access')] },
+      ],
+      code: [{ coding: [coding(CATEGORY_SYSTEM, consent.category)] }],
     },
   };
 }
 
-export function bundle(resources: Record<string, unknown>[], now: Date): FhirBundle {
+/** A searchset Bundle of everything an export matched, stamped with the time of the request. */
+export function bundle(resources: readonly FhirResource[], now: Date): FhirBundle {
   return {
     resourceType: 'Bundle',
-    type: 'collection',
+    type: 'searchset',
     timestamp: now.toISOString(),
     total: resources.length,
-    entry: resources.map((resource) => ({
-      fullUrl: `urn:uuid:${String(resource.resourceType)}/${String(resource.id)}`,
-      resource,
-    })),
+    ...(resources.length > 0
+      ? {
+          entry: resources.map((resource) => ({
+            fullUrl: `urn:uuid:${resource.id}`,
+            resource,
+            search: { mode: 'match' as const },
+          })),
+        }
+      : {}),
   };
 }
 

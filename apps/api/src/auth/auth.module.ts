@@ -6,6 +6,7 @@ import { AccessDecisionRecorder, NoopAccessDecisionRecorder } from './access-dec
 import { AuthController } from './auth.controller';
 import { Clock, SystemClock } from './clock';
 import { NonceStore } from './nonce-store';
+import { RevokedSessions } from './revoked-sessions';
 import { NoRoleDirectory, RoleDirectory } from './role-directory';
 import { RolesGuard } from './roles.guard';
 import { SessionTokens } from './session-tokens';
@@ -55,10 +56,16 @@ export class AuthModule {
           useFactory: (config: AppConfig, clock: Clock) => new NonceStore(config.SIWE_NONCE_TTL, clock),
         },
         {
-          provide: SessionTokens,
+          provide: RevokedSessions,
           inject: [APP_CONFIG, Clock],
           useFactory: (config: AppConfig, clock: Clock) =>
-            new SessionTokens(config.AUTH_TOKEN_SECRET, config.AUTH_TOKEN_TTL, clock),
+            new RevokedSessions(config.CUSTOS_DATA_DIR, clock.now()),
+        },
+        {
+          provide: SessionTokens,
+          inject: [APP_CONFIG, Clock, RevokedSessions],
+          useFactory: (config: AppConfig, clock: Clock, revoked: RevokedSessions) =>
+            new SessionTokens(config.AUTH_TOKEN_SECRET, config.AUTH_TOKEN_TTL, clock, revoked),
         },
         SignInService,
         TokenAuthenticator,

@@ -22,6 +22,7 @@ import { Public } from '../security/public.decorator';
 import type { NonceResponse } from './auth.dto';
 import { Roles } from './roles.decorator';
 import { RolesGuard } from './roles.guard';
+import { RevokedSessions } from './revoked-sessions';
 import { SessionTokens } from './session-tokens';
 import {
   ManualClock,
@@ -225,6 +226,17 @@ describe('POST /auth/verify', () => {
     assertRefused(await verify(signed), /^Sign-in refused: nonce expired\.$/);
   });
 
+  test('by default a nonce lives 5 minutes: good at 4 min 59 s, refused at 5 min', async () => {
+    assert.equal(config.SIWE_NONCE_TTL, 5 * MINUTE);
+    const wallet = Wallet.createRandom();
+    const inTime = await signedMessage(wallet);
+    clock.advance(5 * MINUTE - 1000);
+    assert.equal((await verify(inTime)).statusCode, 200);
+    const late = await signedMessage(wallet);
+    clock.advance(5 * MINUTE);
+    assertRefused(await verify(late), /^Sign-in refused: nonce expired\.$/);
+  });
+
   test('a nonce the server never issued is refused', async () => {
     const wallet = Wallet.createRandom();
     const nonce = await newNonce();
@@ -400,7 +412,12 @@ describe('session tokens', () => {
   });
 
   test('a token signed with another secret is refused', async () => {
-    const foreign = new SessionTokens('another-secret-another-secret-another', config.AUTH_TOKEN_TTL, clock);
+    const foreign = new SessionTokens(
+      'another-secret-another-secret-another',
+      config.AUTH_TOKEN_TTL,
+      clock,
+      app.get(RevokedSessions),
+    );
     const { token } = foreign.issue(Wallet.createRandom().address);
     assertRefused(await get('/auth/me', token), /bad signature/);
   });

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ServiceUnavailableException } from '@nestjs/common';
 import type { Clock } from './clock';
+import type { RevokedSessions } from './revoked-sessions';
 
 /** The claims of a session token (a compact JWT, HS256). Times in seconds since the epoch. */
 export interface SessionClaims {
@@ -25,8 +25,8 @@ export interface IssuedToken {
 
 /** Longer tokens are refused before any work (ours are about 250 characters). */
 export const MAX_TOKEN_LENGTH = 1024;
-/** Most revoked, unexpired tokens remembered at once; beyond it sign-out answers 503. */
-export const MAX_REVOKED_TOKENS = 100_000;
+/** Most tokens whose signature check is remembered (see `verified`); beyond it the memory starts over. */
+export const MAX_VERIFIED_TOKENS = 10_000;
 
 // The only header issued and accepted: no algorithm negotiation ("alg": "none", RS256 confusion).
 const HEADER = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
@@ -40,22 +40,25 @@ const JTI = /^[0-9a-f]{32}$/;
  * do not survive a restart), lifetime AUTH_TOKEN_TTL. Checking is synchronous and
  * needs no I/O, as the Authenticator port requires.
  *
- * Revocation (sign-out) is kept in memory: tokens are short-lived, a revoked
- * token is remembered only until it would have expired anyway, and on a restart
- * with a random secret every token is void regardless. With a fixed
- * AUTH_TOKEN_SECRET and several instances, a sign-out is only known to the
- * instance that received it: a shared revocation list would be needed then.
+ * Revocation (sign-out) goes to RevokedSessions, a file under CUSTOS_DATA_DIR,
+ * so that a signed-out token stays refused after a restart (with a fixed
+ * AUTH_TOKEN_SECRET; with a random one every token is void on a restart anyway).
+ * A revoked token is remembered only until it would have expired.
  */
 export class SessionTokens {
   private readonly key: Buffer;
-  /** jti → expiry (ms) of revoked tokens, until they expire. */
-  private readonly revoked = new Map<string, number>();
+  /**
+   * Tokens whose signature was checked, and their claims: a client sends the same token with every
+   * request, and the HMAC, the decoding and the parsing then run once per token, not once per request.
+   * Only what never changes for a token is remembered; expiry and revocation are checked every time.
+   */
+  private readonly verified = new Map<string, SessionClaims>();
 
   constructor(
     secret: string | undefined,
     private readonly ttlMs: number,
     private readonly clock: Clock,
-    private readonly maxRevoked: number = MAX_REVOKED_TOKENS,
+    private readonly revoked: RevokedSessions,
   ) {
     this.key = secret === undefined ? randomBytes(48) : Buffer.from(secret, 'utf8');
   }
@@ -73,6 +76,21 @@ export class SessionTokens {
   }
 
   check(token: string): TokenCheck {
+    let claims = this.verified.get(token);
+    if (!claims) {
+      const verified = this.verify(token);
+      if (!verified.valid) return verified;
+      claims = verified.claims;
+      if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
+      this.verified.set(token, claims);
+    }
+    if (this.clock.now() >= claims.exp * 1000) return refuse('token expired');
+    if (this.revoked.has(claims.jti)) return refuse('token revoked');
+    return { valid: true, claims };
+  }
+
+  /** The signature and the form of a token: what does not change with time. */
+  private verify(token: string): TokenCheck {
     if (token.length > MAX_TOKEN_LENGTH) return refuse('malformed token');
     const parts = token.split('.');
     if (parts.length !== 3 || !parts.every((part) => SEGMENT.test(part))) return refuse('malformed token');
@@ -86,21 +104,12 @@ export class SessionTokens {
 
     const claims = parseClaims(payload);
     if (!claims) return refuse('malformed token'); // signed by us, so not expected to happen
-    if (this.clock.now() >= claims.exp * 1000) return refuse('token expired');
-    if (this.revoked.has(claims.jti)) return refuse('token revoked');
     return { valid: true, claims };
   }
 
-  /** Refuses the token from now until it expires. */
+  /** Refuses the token from now until it expires, also after a restart. */
   revoke(claims: SessionClaims): void {
-    const now = this.clock.now();
-    if (this.revoked.size >= this.maxRevoked / 2) {
-      for (const [jti, expiresAt] of this.revoked) if (expiresAt <= now) this.revoked.delete(jti);
-    }
-    if (this.revoked.size >= this.maxRevoked) {
-      throw new ServiceUnavailableException('Too many sign-outs at once; try again in a minute.');
-    }
-    this.revoked.set(claims.jti, claims.exp * 1000);
+    this.revoked.add(claims.jti, claims.exp * 1000, this.clock.now());
   }
 
   private sign(unsigned: string): Buffer {

@@ -164,6 +164,17 @@ describe('bad values stop the API with a message naming the variable', () => {
       { TRTC_SDK_APP_ID: '1400000000' },
       /TRTC_SECRET_KEY must be set together with the other TRTC_\* setting/,
     ],
+    [
+      'a rate-limit window of zero (no limit at all)',
+      { RATE_LIMIT_WINDOW: '0' },
+      /RATE_LIMIT_WINDOW must be longer than 0/,
+    ],
+    ['a rate limit of zero', { RATE_LIMIT_RELAY: '0' }, /RATE_LIMIT_RELAY must be at least 1/],
+    [
+      'a record size over the protocol limit',
+      { RECORD_MAX_BYTES: String(25 * 1024 * 1024 + 1) },
+      /RECORD_MAX_BYTES must be at most 26214400/,
+    ],
   ];
   for (const [what, env, message] of cases) {
     test(`${what} is refused`, () => {

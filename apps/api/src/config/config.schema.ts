@@ -13,6 +13,7 @@
 //
 // Empty values count as unset, so `VAR=` in a .env file or `${VAR:-}` in compose
 // means "use the default".
+import { MAX_RECORD_BYTES } from '@custos/domain';
 import { HDNodeWallet, Mnemonic, SigningKey, computeAddress, getAddress } from 'ethers';
 import { z } from 'zod';
 
@@ -109,6 +110,8 @@ const duration = z
     const [, amount, unit] = /^(\d+)(ms|s|m|h)?$/.exec(v) as RegExpExecArray;
     return Number(amount) * DURATION_UNITS[unit ?? 's']!;
   });
+
+const positiveDuration = duration.refine((ms) => ms > 0, { error: 'must be longer than 0' });
 
 /** A URL whose scheme is one of `protocols` (given without the colon). */
 const urlWith = (...protocols: string[]) =>
@@ -251,8 +254,35 @@ export const envSchema = z
       description: 'Trust X-Forwarded-* headers (set true only behind your own reverse proxy)',
     }),
     MAX_BODY_BYTES: setting(wholeNumber(1024, 100 * 1024 * 1024), {
-      default: '1048576',
-      description: 'Largest request body accepted, in bytes; larger bodies are refused before parsing',
+      default: '262144',
+      description:
+        'Largest request body accepted, in bytes (JSON); larger bodies are refused (413) before they are read',
+    }),
+    RECORD_MAX_BYTES: setting(wholeNumber(1024, MAX_RECORD_BYTES), {
+      default: String(MAX_RECORD_BYTES),
+      description: `Largest encrypted record POST /records/blobs accepts, in bytes (at most ${MAX_RECORD_BYTES}, the record size limit)`,
+    }),
+
+    // --- abuse limits (per client, counted in memory by each API process) ---------
+    RATE_LIMIT_WINDOW: setting(positiveDuration, {
+      default: '1m',
+      description:
+        'Window the RATE_LIMIT_* counts are taken over; a client over a limit gets 429 with Retry-After',
+    }),
+    RATE_LIMIT_SIGN_IN: setting(wholeNumber(1, 1_000_000_000), {
+      default: '300',
+      description:
+        'POST /auth/* (nonce, verify, sign-out) per client IP per RATE_LIMIT_WINDOW (behind a proxy, set TRUST_PROXY)',
+    }),
+    RATE_LIMIT_RELAY: setting(wholeNumber(1, 1_000_000_000), {
+      default: '120',
+      description:
+        'Relayed consents and records (POST /consents/grants, /grants/batch, /revocations, /records) per account (per IP when signed out) per RATE_LIMIT_WINDOW',
+    }),
+    RATE_LIMIT_CREDENTIALS: setting(wholeNumber(1, 1_000_000_000), {
+      default: '120',
+      description:
+        'Call credentials (POST /sessions/:id/credentials) per account (per IP when signed out) per RATE_LIMIT_WINDOW',
     }),
     LOG_LEVEL: setting(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), {
       default: 'info',

@@ -1,19 +1,29 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { type AccessAuditedData, forbidden } from '@custos/domain';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuditRecorder } from '../audit/audit-recorder';
+import type { FhirBundle } from '../audit/fhir';
 import { Roles } from '../auth/roles.decorator';
 import type { CommandContext } from '../core/aggregate-repository';
 import { IdParam } from '../core/id-param';
 import { PageQuery } from '../core/page-query';
 import { Context } from '../core/request-context';
 import { DeclineConsentRequestCommand, RequestConsentCommand } from './consent.commands';
-import { ConsentRequestBody, ConsentRequestListQuery } from './consent.dto';
-import { ListConsentRequestsQuery, MyConsentsQuery, ProviderPatientsQuery } from './consent.queries';
+import { ConsentFhirQuery, ConsentRequestBody, ConsentRequestListQuery } from './consent.dto';
+import {
+  ConsentsAsFhirQuery,
+  ListConsentRequestsQuery,
+  MyConsentsQuery,
+  ProviderPatientsQuery,
+} from './consent.queries';
 
 @Controller()
 export class ConsentController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly audit: AuditRecorder,
   ) {}
 
   /** A provider asks a patient for access to one category, saying why and for how long. */
@@ -56,6 +66,44 @@ export class ConsentController {
   @Get('patients/me/consents')
   myConsents(@Context() context: CommandContext) {
     return this.queries.execute(new MyConsentsQuery(context.actor, context.now));
+  }
+
+  /**
+   * Every consent document as a FHIR R4 Bundle of Consent resources, status as of now: my own, or with
+   * `?patient=` another patient's, for auditors only. Another caller naming someone else gets 403,
+   * on that patient's audit trail; an auditor's export of someone else's is on it too.
+   */
+  @Get('consents/fhir')
+  async fhir(
+    @Context() context: CommandContext,
+    @Query() query: ConsentFhirQuery,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<FhirBundle> {
+    const patient = query.patient ?? context.actor;
+    const someoneElses = patient !== context.actor;
+    const audit = (outcome: AccessAuditedData['outcome'], reason: string) =>
+      this.audit.record(
+        {
+          actor: context.actor,
+          patient,
+          resource: 'consents',
+          action: 'export',
+          purpose: outcome === 'allowed' ? 'compliance review' : null,
+          outcome,
+          reason,
+        },
+        context,
+      );
+    if (someoneElses && !(request.principal?.roles.includes('auditor') ?? false)) {
+      const reason = "exporting another patient's consents requires the auditor role";
+      await audit('denied', reason);
+      throw forbidden('auditor_role_required', reason);
+    }
+    const exported = await this.queries.execute(new ConsentsAsFhirQuery(patient, context.now));
+    if (someoneElses) await audit('allowed', 'auditor role');
+    void reply.header('content-type', 'application/fhir+json; charset=utf-8');
+    return exported;
   }
 
   /** The patients who granted me access now, by category and expiry. */

@@ -34,3 +34,11 @@ export class ConsentRequestListQuery extends PageQuery {
   @IsIn(['pending', 'declined', 'granted'])
   status?: 'pending' | 'declined' | 'granted';
 }
+
+/** `GET /consents/fhir`: my consents, or (auditors only) the named patient's. */
+export class ConsentFhirQuery {
+  @IsOptional()
+  @Matches(ADDRESS_PATTERN, { message: 'patient must be a 0x-prefixed 20-byte hex address' })
+  @Transform(lowerCase)
+  patient?: string;
+}

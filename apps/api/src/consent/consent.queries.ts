@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { type IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { unixSeconds } from '@custos/domain';
+import { bundle, consentResource, type FhirBundle } from '../audit/fhir';
 import { findAll } from '../core/find-all';
 import { READ_MODEL_STORE } from '../read-models/read-models.module';
 import type { Page, ReadModelStore } from '../read-models/read-model.port';
@@ -52,6 +53,16 @@ export class ProviderPatientsQuery extends Query<Page<PatientGrantView>> {
     readonly now: Date,
     readonly cursor: string | undefined,
     readonly limit: number | undefined,
+  ) {
+    super();
+  }
+}
+
+/** Every consent document of one patient as a FHIR R4 Bundle of Consent resources, status as of `now`. */
+export class ConsentsAsFhirQuery extends Query<FhirBundle> {
+  constructor(
+    readonly patient: string,
+    readonly now: Date,
   ) {
     super();
   }
@@ -139,8 +150,26 @@ export class ProviderPatientsHandler implements IQueryHandler<ProviderPatientsQu
   }
 }
 
+@QueryHandler(ConsentsAsFhirQuery)
+export class ConsentsAsFhirHandler implements IQueryHandler<ConsentsAsFhirQuery> {
+  constructor(@Inject(READ_MODEL_STORE) private readonly readModels: ReadModelStore) {}
+
+  async execute(query: ConsentsAsFhirQuery): Promise<FhirBundle> {
+    // The whole set, page by page: an export that silently stopped at a page would misstate the consents.
+    const consents = await findAll<ConsentDocument>(this.readModels, 'consents', {
+      where: { patient: query.patient },
+      sort: { field: 'expiresAt', direction: 'desc' },
+    });
+    return bundle(
+      consents.map((c) => consentResource(c, query.now)),
+      query.now,
+    );
+  }
+}
+
 export const CONSENT_QUERY_HANDLERS = [
   ListConsentRequestsHandler,
   MyConsentsHandler,
   ProviderPatientsHandler,
+  ConsentsAsFhirHandler,
 ];

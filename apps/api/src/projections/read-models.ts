@@ -6,6 +6,7 @@ import type {
   DirectoryEvent,
   EmergencyEvent,
   RecordedEvent,
+  RelayKind,
   RequestStatus,
   Role,
 } from '@custos/domain';
@@ -13,6 +14,7 @@ import type { ReadModelWriter } from '../read-models/read-model.port';
 import { messagingProjection, urgentMessageRecipients } from '../messaging/messaging.projection';
 import type { Projection } from './projection';
 import { consultationsProjection } from '../telehealth/consultation.projection';
+import { recordsProjection } from '../records/records.projection';
 
 /**
  * The read models of the event-sourced core and the projections that write them. Each document keeps
@@ -49,6 +51,8 @@ export interface ConsentDocument {
   status: 'granted' | 'revoked';
   grantedAt: string;
   revokedAt: string | null;
+  /** The transaction of the (latest) grant, when the grant came from the chain mirror. */
+  grantTxHash?: string | null;
   updatedAt: string;
   [key: string]: unknown;
 }
@@ -71,7 +75,7 @@ export interface ConsentRequestDocument {
 export interface ConsentRelayDocument {
   id: string;
   patient: string;
-  kind: 'grant' | 'revoke';
+  kind: RelayKind;
   status: 'submitted' | 'mined' | 'confirmed' | 'failed';
   /** Set when the relayer broadcast the transaction (status still `submitted` until it is mined). */
   txHash?: string | null;
@@ -167,6 +171,19 @@ export const consentsProjection: Projection = {
         updatedAt: event.metadata.occurredAt,
       } satisfies ConsentRelayDocument);
     },
+    RecordRegistrationSubmitted: async (d, event, w) => {
+      await w.upsert('consent_relays', {
+        id: d.relayId,
+        patient: d.patient,
+        kind: 'register_record',
+        status: 'submitted',
+        txHash: null,
+        blockNumber: null,
+        reason: null,
+        submittedAt: event.metadata.occurredAt,
+        updatedAt: event.metadata.occurredAt,
+      } satisfies ConsentRelayDocument);
+    },
     ConsentRevokeSubmitted: async (d, event, w) => {
       await w.upsert('consent_relays', {
         id: d.relayId,
@@ -207,6 +224,7 @@ export const consentsProjection: Projection = {
         status: 'granted',
         grantedAt: event.metadata.occurredAt,
         revokedAt: null,
+        grantTxHash: event.metadata.chain?.txHash ?? null,
         updatedAt: event.metadata.occurredAt,
       } satisfies ConsentDocument);
       // The grant answers the provider's pending requests for that category, as in the decider.
@@ -519,4 +537,5 @@ export const PROJECTIONS: readonly Projection[] = [
   notificationsProjection,
   messagingProjection,
   consultationsProjection,
+  recordsProjection,
 ];

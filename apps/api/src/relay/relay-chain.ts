@@ -6,8 +6,8 @@ import {
   HealthRecordAccessControl__factory,
   isCategoryName,
 } from '@custos/chain';
-import { type ConsentEvent, type GrantTerms, invalid } from '@custos/domain';
-import { type Interface, type JsonRpcProvider, verifyTypedData } from 'ethers';
+import { type ConsentEvent, type GrantTerms, invalid, type RecordRegistrationTerms } from '@custos/domain';
+import { type Interface, type JsonRpcProvider, verifyTypedData, ZeroHash } from 'ethers';
 import { CHAIN_DEPLOYMENT, CHAIN_PROVIDER } from '../chain/chain.module';
 import type { ContractDeployment } from '../chain/deployment';
 import { APP_CONFIG } from '../config/config.module';
@@ -31,13 +31,32 @@ export type SignedConsentIntent =
       category: string;
       deadline: number;
       signature: string;
-    };
+    }
+  | ({
+      kind: 'register_record';
+      patient: string;
+      deadline: number;
+      signature: string;
+    } & RecordRegistrationTerms);
 
-type SubmittedEvent = Extract<ConsentEvent, { type: 'ConsentGrantSubmitted' | 'ConsentRevokeSubmitted' }>;
+/** The events on a consent stream that carry a signed intent for the relay. */
+export type SubmittedEvent = Extract<
+  ConsentEvent,
+  { type: 'ConsentGrantSubmitted' | 'ConsentRevokeSubmitted' | 'RecordRegistrationSubmitted' }
+>;
+
+export const isSubmittedEvent = (event: ConsentEvent): event is SubmittedEvent =>
+  event.type === 'ConsentGrantSubmitted' ||
+  event.type === 'ConsentRevokeSubmitted' ||
+  event.type === 'RecordRegistrationSubmitted';
 
 /** The intent a `...Submitted` event carries. */
 export function intentOf(event: SubmittedEvent): SignedConsentIntent {
   const { patient, deadline, signature } = event.data;
+  if (event.type === 'RecordRegistrationSubmitted') {
+    const { recordId, category, supersedes } = event.data;
+    return { kind: 'register_record', patient, recordId, category, supersedes, deadline, signature };
+  }
   if (event.type === 'ConsentRevokeSubmitted') {
     return {
       kind: 'revoke',
@@ -115,7 +134,14 @@ export class RelayChain {
     const domain = consentDomain(this.chainId, contract);
     const base = { patient: intent.patient, nonce, deadline: intent.deadline };
     const data =
-      intent.kind === 'revoke'
+      intent.kind === 'register_record'
+        ? consentTypedData('RegisterRecord', domain, {
+            ...base,
+            recordId: intent.recordId,
+            category: category(intent.category),
+            supersedes: intent.supersedes ?? ZeroHash,
+          })
+        : intent.kind === 'revoke'
         ? consentTypedData('Revoke', domain, {
             ...base,
             provider: intent.provider,
@@ -165,6 +191,16 @@ export class RelayChain {
 
   /** The calldata of the contract call that relays `intent`. */
   encode(intent: SignedConsentIntent): string {
+    if (intent.kind === 'register_record') {
+      return this.iface.encodeFunctionData('registerRecordWithSig', [
+        intent.patient,
+        intent.recordId,
+        category(intent.category),
+        intent.supersedes ?? ZeroHash,
+        intent.deadline,
+        intent.signature,
+      ]);
+    }
     if (intent.kind === 'revoke') {
       return this.iface.encodeFunctionData('revokeAccessWithSig', [
         intent.patient,

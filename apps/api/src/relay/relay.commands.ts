@@ -10,11 +10,14 @@ import type { RelayAccepted } from './relay.dto';
 import { RelayChain, type SignedConsentIntent } from './relay-chain';
 import { RelayWorker } from './relay.worker';
 
-/** A patient's signed grant or revoke, to verify, record as submitted and hand to the relay worker. */
+/**
+ * A patient's signed grant or revoke, to verify, record as submitted and hand to the relay worker.
+ * (A record's registration goes with its content: RecordsService.)
+ */
 export class SubmitSignedIntentCommand extends Command<RelayAccepted> {
   constructor(
     readonly context: CommandContext,
-    readonly intent: SignedConsentIntent,
+    readonly intent: Exclude<SignedConsentIntent, { kind: 'register_record' }>,
   ) {
     super();
   }

@@ -1,5 +1,5 @@
 import { CATEGORY_NAMES, type CategoryName } from '@custos/chain';
-import { MAX_BATCH_GRANTS } from '@custos/domain';
+import { MAX_BATCH_GRANTS, type RelayKind } from '@custos/domain';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -96,7 +96,7 @@ export interface RelayAccepted {
 
 export interface RelayView {
   id: string;
-  kind: 'grant' | 'revoke';
+  kind: RelayKind;
   status: 'submitted' | 'mined' | 'confirmed' | 'failed';
   txHash: string | null;
   blockNumber: number | null;

@@ -5,8 +5,15 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { type ConsentCommand, type ConsentEvent, consentDecider, consentStream } from '@custos/domain';
-import { isError, type TransactionReceipt } from 'ethers';
+import {
+  type ConsentCommand,
+  type ConsentEvent,
+  consentDecider,
+  consentStream,
+  type RecordEvent,
+  recordsStream,
+} from '@custos/domain';
+import { isError, type TransactionReceipt, zeroPadValue } from 'ethers';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/config.schema';
 import { AggregateRepository } from '../core/aggregate-repository';
@@ -16,7 +23,7 @@ import { ConcurrencyError, type EventStore } from '../event-store/event-store.po
 import type { ConsentRelayDocument } from '../projections/read-models';
 import type { ReadModelStore } from '../read-models/read-model.port';
 import { READ_MODEL_STORE } from '../read-models/read-models.module';
-import { intentOf, RelayChain } from './relay-chain';
+import { intentOf, isSubmittedEvent, RelayChain, type SubmittedEvent } from './relay-chain';
 import { RelayerAccount } from './relayer-account';
 
 /** Relays sent together in one `multicall` at most. */
@@ -25,10 +32,18 @@ export const MAX_RELAYS_PER_TRANSACTION = 20;
 export const BATCH_WINDOW_MS = 150;
 /** Longest pause between rounds after failures (RPC outage). */
 const MAX_BACKOFF_MS = 30_000;
+/**
+ * How far back (in blocks) a refused relay's own earlier transaction is looked for, and in windows of
+ * how many blocks (JSON-RPC providers limit the range of one eth_getLogs).
+ */
+const SENT_EARLIER_LOOKBACK_BLOCKS = 10_000;
+const LOG_WINDOW_BLOCKS = 2_000;
 
 interface Call {
   relay: ConsentRelayDocument;
   data: string;
+  /** The patient's signature the call carries. */
+  signature: string;
 }
 
 type Simulation = { ok: true; gas: bigint } | { ok: false; reason: string };
@@ -41,6 +56,8 @@ type Simulation = { ok: true; gas: bigint } | { ok: false; reason: string };
  * 1. resolves relays that have a txHash but no outcome from their receipt (after a restart, say): a
  *    relay is never sent twice. (Were it sent again, the contract would refuse the copy anyway: the
  *    patient's nonce in the signature is used once, so a second copy reverts with InvalidSignature.)
+ *    A relay whose transaction went out just before a crash, with no txHash recorded, is refused by the
+ *    contract when its turn comes again; it is then found on-chain and recorded (failUnlessSentEarlier).
  * 2. records `confirmed` for mined relays CHAIN_CONFIRMATIONS deep, from the block their receipt names
  *    now (a reorganisation may move, revert or drop them before that);
  * 3. sends the relays waiting in `submitted` without a txHash: several at once go out as ONE
@@ -245,8 +262,8 @@ export class RelayWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (waiting.length === 0) return false;
     let calls: Call[] = [];
     for (const relay of waiting.slice(0, MAX_RELAYS_PER_TRANSACTION)) {
-      const data = await this.calldataOf(relay);
-      if (data) calls.push({ relay, data });
+      const call = await this.callOf(relay);
+      if (call) calls.push(call);
     }
     if (calls.length === 0) return waiting.length > MAX_RELAYS_PER_TRANSACTION;
 
@@ -257,7 +274,7 @@ export class RelayWorker implements OnApplicationBootstrap, OnModuleDestroy {
       for (const call of calls) {
         const alone = await this.simulate([call]);
         if (alone.ok) good.push(call);
-        else await this.fail(call.relay, alone.reason);
+        else await this.failUnlessSentEarlier(call, alone.reason);
       }
       calls = good;
       if (calls.length === 0) return true;
@@ -269,7 +286,7 @@ export class RelayWorker implements OnApplicationBootstrap, OnModuleDestroy {
       }
     }
     if (!simulation.ok) {
-      await this.fail(calls[0]!.relay, simulation.reason);
+      await this.failUnlessSentEarlier(calls[0]!, simulation.reason);
       return true;
     }
     const txHash = await this.account.send(
@@ -292,23 +309,31 @@ export class RelayWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   // ---------------------------------------------------------------------------------------- chain
 
-  private async calldataOf(relay: ConsentRelayDocument): Promise<string | null> {
+  private async callOf(relay: ConsentRelayDocument): Promise<Call | null> {
     const events = (await this.store.readStream(consentStream(relay.patient))) as unknown as ConsentEvent[];
     const submitted = events.find(
-      (e): e is Extract<ConsentEvent, { type: 'ConsentGrantSubmitted' | 'ConsentRevokeSubmitted' }> =>
-        (e.type === 'ConsentGrantSubmitted' || e.type === 'ConsentRevokeSubmitted') &&
-        e.data.relayId === relay.id,
+      (e): e is SubmittedEvent => isSubmittedEvent(e) && e.data.relayId === relay.id,
     );
     if (!submitted) {
       await this.fail(relay, 'the submitted intent was not found in the event store');
       return null;
     }
+    // A record is registered on-chain only once its content is stored (see RecordsService.submit).
+    if (submitted.type === 'RecordRegistrationSubmitted' && !(await this.recordStored(submitted.data))) {
+      await this.fail(relay, "the record's content was not stored; upload it again");
+      return null;
+    }
     try {
-      return this.chain.encode(intentOf(submitted));
+      return { relay, data: this.chain.encode(intentOf(submitted)), signature: submitted.data.signature };
     } catch (error) {
       await this.fail(relay, `cannot encode the intent: ${(error as Error).message}`);
       return null;
     }
+  }
+
+  private async recordStored(intent: { patient: string; recordId: string }): Promise<boolean> {
+    const events = (await this.store.readStream(recordsStream(intent.patient))) as unknown as RecordEvent[];
+    return events.some((e) => e.type === 'RecordSubmitted' && e.data.recordId === intent.recordId);
   }
 
   /** estimateGas of the transaction the calls would make: a revert is an answer, any other error is thrown. */
@@ -358,6 +383,44 @@ export class RelayWorker implements OnApplicationBootstrap, OnModuleDestroy {
     } catch (error) {
       return isError(error, 'CALL_EXCEPTION') ? this.chain.decodeRevert(error.data) : 'reverted';
     }
+  }
+
+  /**
+   * A relay the contract refuses may be one this worker sent already: the API was killed (kill -9, power
+   * loss) after the transaction went out and before `sent` was recorded, so the relay still waits to be
+   * sent and its signature's nonce is used, by that very transaction. Before failing it, the relayer's
+   * transaction carrying its signature is looked for among the contract's recent logs for the patient;
+   * when found, the relay is recorded as sent in it and resolved from its receipt, never sent again.
+   */
+  private async failUnlessSentEarlier(call: Call, reason: string): Promise<void> {
+    const receipt = await this.sentEarlier(call);
+    if (!receipt) return this.fail(call.relay, reason);
+    this.logger.warn(`relay ${call.relay.id} was sent before a restart in ${receipt.hash}: recorded now`);
+    await this.record(call.relay, { type: 'RecordRelaySent', relayId: call.relay.id, txHash: receipt.hash });
+    await this.recordOutcome([{ ...call.relay, txHash: receipt.hash }], receipt);
+  }
+
+  /** The receipt of a recent relayer transaction to the contract that carries `call`'s signature, or null. */
+  private async sentEarlier(call: Call): Promise<TransactionReceipt | null> {
+    const { provider, contract } = this.chain.require();
+    const relayer = this.account.address!.toLowerCase();
+    const signature = call.signature.toLowerCase().replace(/^0x/, '');
+    const head = await provider.getBlockNumber();
+    const floor = Math.max(this.chain.deployment?.deployBlock ?? 0, head - SENT_EARLIER_LOOKBACK_BLOCKS);
+    // Every event a relayed intent emits (AccessGranted, AccessRevoked, RecordRegistered) is indexed by
+    // the patient first.
+    const topics = [null, zeroPadValue(call.relay.patient, 32)];
+    for (let to = head; to >= floor; to -= LOG_WINDOW_BLOCKS) {
+      const fromBlock = Math.max(floor, to - LOG_WINDOW_BLOCKS + 1);
+      const logs = await provider.getLogs({ address: contract, topics, fromBlock, toBlock: to });
+      for (const txHash of new Set(logs.map((log) => log.transactionHash).reverse())) {
+        const tx = await provider.getTransaction(txHash);
+        if (tx?.from.toLowerCase() === relayer && tx.data.toLowerCase().includes(signature)) {
+          return provider.getTransactionReceipt(txHash);
+        }
+      }
+    }
+    return null;
   }
 
   // ---------------------------------------------------------------------------------------- events

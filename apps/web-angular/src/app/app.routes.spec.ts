@@ -27,6 +27,7 @@ describe('app routes', () => {
       'compliance',
       'admin',
       'emergency',
+      'emergency/patients/:patient/records',
       '**',
     ]);
   });

@@ -53,6 +53,13 @@ export const routes: Routes = [
     loadComponent: () => import('./emergency/emergency-page').then((m) => m.EmergencyPage),
   },
   {
+    path: 'emergency/patients/:patient/records',
+    title: 'Patient records · Custos',
+    canActivate: [requireRole('emergency')],
+    data: { back: '/emergency' },
+    loadComponent: () => import('./records/staff-records-page').then((m) => m.StaffRecordsPage),
+  },
+  {
     path: '**',
     title: 'Page not found · Custos',
     loadComponent: () => import('./not-found/not-found-page').then((m) => m.NotFoundPage),

@@ -23,11 +23,14 @@ export const SAVE_FILE = new InjectionToken<SaveFile>('SAVE_FILE', {
   factory: () => saveBlob,
 });
 
-/** `custos-audit-20260312-140501.csv`: the export's name, stamped with the local time. */
-export function exportFilename(extension: string, now = new Date()): string {
+/**
+ * `custos-audit-20260312-140501.csv`: the export's name (`name`, default `custos-audit`), stamped with
+ * the local time.
+ */
+export function exportFilename(extension: string, now = new Date(), name = 'custos-audit'): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   const stamp =
     `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}` +
     `-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
-  return `custos-audit-${stamp}.${extension}`;
+  return `${name}-${stamp}.${extension}`;
 }

@@ -7,6 +7,7 @@ import {
   signal,
   viewChild,
 } from '@angular/core';
+import { RouterLink } from '@angular/router';
 
 import { shortAddress } from '../core/address';
 import { toApiError } from '../core/api-client';
@@ -39,11 +40,12 @@ interface OpenWindow {
  *
  * Test hooks: `emergency-patient`, `emergency-reason`, `emergency-reason-count`, `emergency-passphrase`,
  * `emergency-error`, `emergency-submit`, `emergency-dialog`, `emergency-dialog-confirm`,
- * `action-progress` (`data-step`), `emergency-window` (`data-expires-at`), `emergency-expiry`.
+ * `action-progress` (`data-step`), `emergency-window` (`data-expires-at`), `emergency-expiry`,
+ * `emergency-records`.
  */
 @Component({
   selector: 'app-emergency-page',
-  imports: [ActionProgressView, AddressChip, ConfirmDialog, DateTimePipe, WalletUnlock],
+  imports: [ActionProgressView, AddressChip, ConfirmDialog, DateTimePipe, RouterLink, WalletUnlock],
   template: `
     <h1>Emergency access</h1>
     <p class="lede">
@@ -122,6 +124,11 @@ interface OpenWindow {
           You can access every record of
           <app-address-chip [address]="w.patient" testId="emergency-window-patient" /> until
           <strong data-testid="emergency-expiry">{{ w.expiresAt | dateTime }}</strong> ({{ left() }}).
+        </p>
+        <p>
+          <a [routerLink]="['/emergency', 'patients', w.patient, 'records']" data-testid="emergency-records"
+            >See their records</a
+          >
         </p>
         <p class="muted mono">Reason hash {{ w.reasonHash }}</p>
       </section>

@@ -35,6 +35,17 @@ export interface RevokeIntent {
   readonly category: string;
 }
 
+export interface RecordRegistrationIntent {
+  /** 0x bytes32, `recordIdOf(cid)`. */
+  readonly recordId: string;
+  readonly category: string;
+  /** The record id this one amends, or null for a new record. */
+  readonly supersedes: string | null;
+}
+
+/** `bytes32(0)`: "amends nothing" in `RegisterRecord` (ethers' ZeroHash, without loading ethers). */
+const ZERO_HASH = `0x${'0'.repeat(64)}`;
+
 type Report = (progress: ActionProgress) => void;
 
 /**
@@ -101,7 +112,34 @@ export class ConsentSigning {
     });
   }
 
-  private sign(typed: ConsentTypedData<'Grant' | 'Revoke'>): Promise<string> {
+  /**
+   * Registers a record already encrypted and uploaded (`intent.recordId` = `recordIdOf(cid)`):
+   * signs `RegisterRecord` and hands the signature to `submit` (`POST /records`), then follows the
+   * relay like a grant's. `supersedes` is the record it amends, or null.
+   */
+  registerRecord(
+    intent: RecordRegistrationIntent,
+    submit: (signed: { patient: string; deadline: number; signature: string }) => Promise<RelayAccepted>,
+    report: Report,
+    abort?: AbortSignal,
+  ): Promise<boolean> {
+    const category = checkedCategory(intent.category);
+    return this.run(report, abort, async (patient, context) => {
+      const deadline = Math.floor(Date.now() / 1000) + SIGNATURE_LIFETIME_SECONDS;
+      const typed = consentTypedData('RegisterRecord', consentDomain(context.chainId, context.contract), {
+        patient,
+        recordId: intent.recordId,
+        category: categoryId(category),
+        supersedes: intent.supersedes ?? ZERO_HASH,
+        nonce: context.nonce,
+        deadline,
+      });
+      const signature = await this.sign(typed);
+      return () => submit({ patient, deadline, signature });
+    });
+  }
+
+  private sign(typed: ConsentTypedData<'Grant' | 'Revoke' | 'RegisterRecord'>): Promise<string> {
     return this.wallet.signTypedData(typed.domain, typed.types, typed.message);
   }
 

@@ -133,6 +133,11 @@ export class PatientApi {
     return this.api.post<RelayAccepted>('/consents/revocations', body);
   }
 
+  /** My consents as a FHIR R4 Bundle of Consent resources (a file to download). */
+  consentsFhir(): Promise<Blob> {
+    return this.api.getBlob('/consents/fhir');
+  }
+
   relay(id: string): Promise<RelayStatus> {
     return this.api.get<RelayStatus>(`/consents/relays/${encodeURIComponent(id)}`);
   }

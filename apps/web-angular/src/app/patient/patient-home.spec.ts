@@ -6,6 +6,7 @@ import { categoryId } from '@custos/chain/categories';
 import { consentDomain, consentTypedData } from '@custos/chain/typed-data';
 import { verifyTypedData } from 'ethers';
 
+import { SAVE_FILE } from '../compliance/file-download';
 import { Wallet } from '../core/wallet';
 import { MemoryWalletStore, WalletStore } from '../core/wallet-vault';
 import {
@@ -60,6 +61,7 @@ describe('PatientHome', () => {
   let fixture: ComponentFixture<PatientHome>;
   let root: HTMLElement;
   let http: HttpTestingController;
+  let saved: { blob: Blob; filename: string }[];
 
   beforeEach(async () => {
     TestBed.configureTestingModule({
@@ -69,9 +71,11 @@ describe('PatientHome', () => {
         provideHttpClientTesting(),
         { provide: WalletStore, useValue: new MemoryWalletStore() },
         { provide: RELAY_POLL_INTERVAL, useValue: 0 },
+        { provide: SAVE_FILE, useValue: (blob: Blob, filename: string) => saved.push({ blob, filename }) },
       ],
     });
     http = TestBed.inject(HttpTestingController);
+    saved = [];
     await signInForTest([]);
     await TestBed.inject(Wallet).importPhrase(TEST_MNEMONIC, PASSPHRASE, 5);
   });
@@ -361,5 +365,19 @@ describe('PatientHome', () => {
     expect(byTestId(root, 'patient-notice').textContent).toBe(
       'Access taken back: Dr Ada Lee can no longer see your lab results.',
     );
+  });
+
+  it('exports my consents as a FHIR Bundle file', async () => {
+    await render([], []);
+    byTestId(root, 'consents-export').click();
+    const bundle = { resourceType: 'Bundle', type: 'collection', entry: [] };
+    (await nextRequest('GET', '/consents/fhir')).flush(
+      new Blob([JSON.stringify(bundle)], { type: 'application/fhir+json' }),
+    );
+    await until(() => saved.length === 1, 'the download');
+    expect(saved[0]!.filename).toMatch(/^custos-consents-\d{8}-\d{6}\.fhir\.json$/);
+    expect(saved[0]!.blob.type).toBe('application/fhir+json');
+    await until(() => !!byTestId(root, 'patient-notice').textContent, 'the notice');
+    expect(byTestId(root, 'patient-notice').textContent).toBe('Your consents were exported as a FHIR file.');
   });
 });

@@ -8,6 +8,7 @@ import {
   viewChild,
 } from '@angular/core';
 
+import { SAVE_FILE, exportFilename } from '../compliance/file-download';
 import { toApiError } from '../core/api-client';
 import { ProviderDirectory } from '../core/provider-directory';
 import { EmptyState } from '../shared/empty-state';
@@ -32,6 +33,7 @@ import { type ConsentGrant, type ConsentRequest, PatientApi } from './patient-ap
 export class PatientHome {
   private readonly api = inject(PatientApi);
   private readonly directory = inject(ProviderDirectory);
+  private readonly saveFile = inject(SAVE_FILE);
 
   protected readonly status = signal<'loading' | 'ready' | 'error'>('loading');
   protected readonly error = signal<string | null>(null);
@@ -39,6 +41,7 @@ export class PatientHome {
   protected readonly grants = signal<readonly ConsentGrant[]>([]);
   /** A sentence about the last thing done (declined, allowed, revoked), read out politely. */
   protected readonly notice = signal('');
+  protected readonly exporting = signal(false);
 
   protected readonly active = computed(() =>
     this.grants()
@@ -74,6 +77,21 @@ export class PatientHome {
   }
 
   protected readonly categoryLabel = categoryLabel;
+
+  /** Downloads my consents as a FHIR R4 Bundle of Consent resources (`GET /consents/fhir`). */
+  protected async exportFhir(): Promise<void> {
+    if (this.exporting()) return;
+    this.exporting.set(true);
+    try {
+      const bundle = await this.api.consentsFhir();
+      this.saveFile(bundle, exportFilename('fhir.json', new Date(), 'custos-consents'));
+      this.notice.set('Your consents were exported as a FHIR file.');
+    } catch (error) {
+      this.notice.set(`The export did not work: ${toApiError(error).message}`);
+    } finally {
+      this.exporting.set(false);
+    }
+  }
 
   protected providerName(address: string): string {
     return this.directory.displayName(address);

@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject } from
 import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 
 import { ProviderDirectory } from '../core/provider-directory';
+import { KeySharingStatus } from '../records/key-sharing-status';
 import { NotificationFeed } from './notification-feed';
 import { describeNotification } from './notification-text';
 
@@ -10,11 +11,13 @@ const NOTIFICATION_REFRESH_MS = 60_000;
 
 /**
  * The patient area: its own navigation (overview, access log, notifications with a badge of new
- * ones, account) and, above it, a banner for an emergency access not yet seen.
+ * ones, health records, account) and, above it, a banner for an emergency access not yet seen. Record
+ * keys waiting to be shared are shared quietly once the encryption key is unlocked (see
+ * `KeySharingStatus`).
  */
 @Component({
   selector: 'app-patient-page',
-  imports: [RouterOutlet, RouterLink, RouterLinkActive],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, KeySharingStatus],
   template: `
     @if (emergency(); as alert) {
       <div class="banner banner--emergency" role="alert" data-testid="emergency-banner">
@@ -59,6 +62,15 @@ const NOTIFICATION_REFRESH_MS = 60_000;
         </li>
         <li>
           <a
+            routerLink="/patient/records"
+            routerLinkActive="is-active"
+            ariaCurrentWhenActive="page"
+            data-testid="nav-records"
+            >Health records</a
+          >
+        </li>
+        <li>
+          <a
             routerLink="/patient/messages"
             routerLinkActive="is-active"
             ariaCurrentWhenActive="page"
@@ -82,6 +94,7 @@ const NOTIFICATION_REFRESH_MS = 60_000;
         </li>
       </ul>
     </nav>
+    <app-key-sharing-status />
     <router-outlet />
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,

@@ -14,6 +14,11 @@ export const PATIENT_ROUTES: Routes = [
   { path: 'account', title: 'Your account · Custos', component: AccountPage },
   { path: 'consultations', children: CONSULTATION_ROUTES },
   {
+    path: 'records',
+    title: 'Your health records · Custos',
+    loadComponent: () => import('../records/patient-records-page').then((m) => m.PatientRecordsPage),
+  },
+  {
     path: 'messages',
     loadChildren: () => import('../messaging/messaging.routes').then((m) => m.messagingRoutes('patient')),
   },

@@ -16,7 +16,7 @@ import { type PatientGrant, ProviderApi } from './provider-api';
  * for more.
  *
  * Test hooks: `provider-patients`, `provider-patient-row` (with `data-patient`, `data-category`,
- * `data-expires-at`), `patient-schedule`, `patient-request-access`, `provider-patients-empty`,
+ * `data-expires-at`), `patient-records`, `patient-schedule`, `patient-request-access`, `provider-patients-empty`,
  * `provider-patients-error`.
  */
 @Component({
@@ -85,6 +85,13 @@ import { type PatientGrant, ProviderApi } from './provider-api';
                       }}</strong>
                     </td>
                     <td data-label="Actions">
+                      <a
+                        [routerLink]="['patients', g.patient, 'records']"
+                        data-testid="patient-records"
+                        [attr.aria-label]="'Records of patient ' + g.patient"
+                        >Records</a
+                      >
+                      ·
                       <a
                         [routerLink]="['consultations', 'new']"
                         [queryParams]="{ patient: g.patient, category: g.category }"

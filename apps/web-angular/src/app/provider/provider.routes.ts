@@ -10,6 +10,12 @@ export const PROVIDER_ROUTES: Routes = [
   { path: '', title: 'Your patients · Custos', component: ProviderPatients },
   { path: 'request-access', title: 'Request access · Custos', component: RequestAccessForm },
   {
+    path: 'patients/:patient/records',
+    title: 'Patient records · Custos',
+    data: { back: '/provider' },
+    loadComponent: () => import('../records/staff-records-page').then((m) => m.StaffRecordsPage),
+  },
+  {
     path: 'messages',
     loadChildren: () => import('../messaging/messaging.routes').then((m) => m.messagingRoutes('provider')),
   },

@@ -1,0 +1,116 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { AppConfig } from '../config/config.schema';
+import { Authenticator } from './authenticator';
+
+type RateLimitSetting = 'RATE_LIMIT_SIGN_IN' | 'RATE_LIMIT_RELAY' | 'RATE_LIMIT_CREDENTIALS';
+
+export interface RateLimit {
+  /** The setting that holds the limit (requests per RATE_LIMIT_WINDOW); named in the 429. */
+  readonly setting: RateLimitSetting;
+  /** What is counted, for the 429's message. */
+  readonly what: string;
+  /** `METHOD /path` as declared; a trailing `/*` matches every route under the path. */
+  readonly routes: readonly string[];
+  /**
+   * Whom a count belongs to: the client IP, or the signed-in account when the request carries a
+   * valid session token (the IP otherwise), so that a clinic's staff behind one address do not
+   * share a count.
+   */
+  readonly per: 'ip' | 'account';
+}
+
+/** The limited routes: those that cost the server (gas, signatures) or invite guessing. One count per entry. */
+export const RATE_LIMITS: readonly RateLimit[] = [
+  { setting: 'RATE_LIMIT_SIGN_IN', what: 'sign-in requests', routes: ['POST /auth/*'], per: 'ip' },
+  {
+    setting: 'RATE_LIMIT_RELAY',
+    what: 'relayed consents and records',
+    routes: [
+      'POST /consents/grants',
+      'POST /consents/grants/batch',
+      'POST /consents/revocations',
+      'POST /records',
+    ],
+    per: 'account',
+  },
+  {
+    setting: 'RATE_LIMIT_CREDENTIALS',
+    what: 'call credential requests',
+    routes: ['POST /sessions/:id/credentials'],
+    per: 'account',
+  },
+];
+
+/** Distinct clients remembered per limit; the least recently seen are forgotten beyond it. */
+const CLIENTS_REMEMBERED = 10_000;
+
+/**
+ * Counts requests to the routes of RATE_LIMITS per client over RATE_LIMIT_WINDOW
+ * (@fastify/rate-limit, in this process's memory) and answers 429 with Retry-After and a
+ * JSON body naming the limit once a client is over. The count runs in an `onRequest`
+ * hook: a refused request is not parsed, authorized or handled, so it appends nothing.
+ *
+ * Must run before the routes are registered (before `app.init()`).
+ */
+export async function registerRateLimits(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  await app.register(fastifyRateLimit, { global: false });
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  const authenticator = app.get(Authenticator);
+  const clientOf = (request: FastifyRequest, per: RateLimit['per']): string => {
+    if (per === 'account') {
+      const auth = authenticator.authenticate(request);
+      if (auth.authenticated) return `account ${auth.principal.address.toLowerCase()}`;
+    }
+    return `ip ${normalizeIP(request.ip)}`;
+  };
+
+  const hooks = RATE_LIMITS.map((limit) => {
+    const max = config[limit.setting];
+    return {
+      limit,
+      hook: fastify.rateLimit({
+        max,
+        timeWindow: config.RATE_LIMIT_WINDOW,
+        cache: CLIENTS_REMEMBERED,
+        keyGenerator: (request) => clientOf(request, limit.per),
+        errorResponseBuilder: (_request, context) => tooManyRequests(limit, max, config, context.ttl),
+      }) as onRequestHookHandler,
+    };
+  });
+
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      const limited = hooks.find(({ limit }) => limit.routes.some((r) => routeMatches(r, method, route.url)));
+      if (!limited) continue;
+      route.onRequest = [...[route.onRequest ?? []].flat(), limited.hook];
+      return;
+    }
+  });
+}
+
+function routeMatches(pattern: string, method: string, url: string): boolean {
+  const [patternMethod, patternPath] = pattern.split(' ') as [string, string];
+  if (patternMethod !== method) return false;
+  return patternPath.endsWith('/*') ? url.startsWith(patternPath.slice(0, -1)) : url === patternPath;
+}
+
+function tooManyRequests(limit: RateLimit, max: number, config: AppConfig, ttlMs: number): HttpException {
+  const retryAfter = Math.ceil(ttlMs / 1000);
+  const client = limit.per === 'ip' ? 'this address' : 'this account';
+  return new HttpException(
+    {
+      statusCode: HttpStatus.TOO_MANY_REQUESTS,
+      error: 'Too Many Requests',
+      code: 'rate_limited',
+      limit: limit.setting,
+      message:
+        `Too many ${limit.what} from ${client}: at most ${max} per ${config.RATE_LIMIT_WINDOW / 1000} s ` +
+        `(${limit.setting}). Retry in ${retryAfter} s.`,
+      retryAfterSeconds: retryAfter,
+    },
+    HttpStatus.TOO_MANY_REQUESTS,
+  );
+}
