@@ -54,7 +54,8 @@ export function nestRoutes(app: NestFastifyApplication, served: readonly ServedR
             .filter((kind): kind is RouteInput => kind !== undefined),
         ),
       ];
-      const paramTypes = (Reflect.getMetadata('design:paramtypes', controller.prototype, name) ?? []) as unknown[];
+      const paramTypes = (Reflect.getMetadata('design:paramtypes', controller.prototype, name) ??
+        []) as unknown[];
       const dtos: NestRoute['dtos'] = {};
       for (const [key, arg] of Object.entries(args)) {
         const kind = INPUT_KINDS[Number(key.split(':')[0])];

@@ -142,26 +142,26 @@ export class RelayChain {
             supersedes: intent.supersedes ?? ZeroHash,
           })
         : intent.kind === 'revoke'
-        ? consentTypedData('Revoke', domain, {
-            ...base,
-            provider: intent.provider,
-            category: category(intent.category),
-          })
-        : intent.batch
-          ? consentTypedData('GrantBatch', domain, {
+          ? consentTypedData('Revoke', domain, {
               ...base,
-              items: intent.grants.map((g) => ({
-                provider: g.provider,
-                category: category(g.category),
-                expiresAt: g.expiresAt,
-              })),
+              provider: intent.provider,
+              category: category(intent.category),
             })
-          : consentTypedData('Grant', domain, {
-              ...base,
-              provider: intent.grants[0]!.provider,
-              category: category(intent.grants[0]!.category),
-              expiresAt: intent.grants[0]!.expiresAt,
-            });
+          : intent.batch
+            ? consentTypedData('GrantBatch', domain, {
+                ...base,
+                items: intent.grants.map((g) => ({
+                  provider: g.provider,
+                  category: category(g.category),
+                  expiresAt: g.expiresAt,
+                })),
+              })
+            : consentTypedData('Grant', domain, {
+                ...base,
+                provider: intent.grants[0]!.provider,
+                category: category(intent.grants[0]!.category),
+                expiresAt: intent.grants[0]!.expiresAt,
+              });
     try {
       return verifyTypedData(data.domain, data.types, data.message, intent.signature).toLowerCase();
     } catch {
