@@ -261,9 +261,10 @@ describe('the Custos story in Chromium', { concurrency: 1 }, () => {
       await byTestId(provider, 'record-viewer-title')
         .filter({ hasText: RECORD_TITLE })
         .waitFor({ timeout: STEP_MS });
-      const row = provider.getByTestId('fhir-observation-row').filter({ hasText: 'TSH' });
-      await row.waitFor({ timeout: STEP_MS });
-      assert.match(await row.innerText(), /2\.1/);
+      // The FHIR Observation, decrypted in the provider's browser, shown as labelled fields.
+      const value = provider.locator('[data-testid="fhir-field"][data-label="Value"]');
+      await value.waitFor({ timeout: STEP_MS });
+      assert.match(await value.innerText(), /2\.1 mIU\/L/);
       await shot(provider, 'provider-reads-record');
 
       // The server stored ciphertext only: neither the result nor the title is in any event.
