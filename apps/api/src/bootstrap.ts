@@ -4,15 +4,14 @@ import type { DynamicModule, Type } from '@nestjs/common';
 import fastifyHelmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { PinoLoggerService } from './logging/pino-logger';
+import { openApiDocument } from './openapi';
 import { registerBodyDepthLimit } from './security/body-depth';
 import { registerBodyLimits } from './security/body-limits';
 import { registerRateLimits } from './security/rate-limits';
 import { securityHeaders } from './security/security-headers';
-import { appVersion } from './version';
 import type { AppConfig } from './config/config.schema';
 import { WebAppService } from './web/web-app.service';
 
@@ -81,23 +80,10 @@ async function hardenHttp(app: NestFastifyApplication, config: AppConfig): Promi
   registerBodyDepthLimit(app);
 }
 
-/** The OpenAPI document at /api/docs-json and its browsable form at /api/docs (both public). */
+/**
+ * The OpenAPI document at /api/docs-json and its browsable form at /api/docs (both public), built from
+ * the DTO classes that validate each request (openapi.ts).
+ */
 function publishOpenApi(app: NestFastifyApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Custos API')
-      .setDescription(
-        'Patient-controlled consent for health data. Sign in with Ethereum, then send the token as Bearer.',
-      )
-      .setVersion(appVersion())
-      .addBearerAuth()
-      .build(),
-  );
-  // Body and query schemas come from the class-validator rules that validate them: one source of truth.
-  const schemas = validationMetadatasToSchemas({ refPointerPrefix: '#/components/schemas/' }) as NonNullable<
-    typeof document.components
-  >['schemas'];
-  document.components = { ...document.components, schemas: { ...document.components?.schemas, ...schemas } };
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  SwaggerModule.setup('api/docs', app, openApiDocument(app), { jsonDocumentUrl: 'api/docs-json' });
 }

@@ -26,6 +26,7 @@ import {
   ValidateBy,
   ValidateNested,
 } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
 import { ADDRESS_PATTERN, lowerCase } from '../core/address';
 import { IdParam } from '../core/id-param';
 import { PageQuery } from '../core/page-query';
@@ -131,6 +132,20 @@ const IsWrappedKeys = () =>
     },
   });
 
+/** IsWrappedKeys as a schema: a map, where the declared type alone would give a `$ref` to Object. */
+const wrappedKeysSchema = () =>
+  JSONSchema(() => ({
+    type: 'object',
+    description: 'Each participant address (0x-prefixed 20-byte hex) → the content key wrapped for them',
+    additionalProperties: {
+      type: 'string',
+      pattern: BASE64URL.source,
+      maxLength: base64urlLength(MAX_WRAPPED_KEY_BYTES),
+    },
+    minProperties: 1,
+    maxProperties: MAX_CARE_TEAM_SIZE + 1,
+  }));
+
 /**
  * `POST /conversations/:id/messages`: one ciphertext envelope. The browser encrypted the text with a
  * fresh AES-256-GCM content key and wrapped that key for every current participant (itself included).
@@ -166,6 +181,7 @@ export class SendMessageBody {
   iv!: string;
 
   @IsWrappedKeys()
+  @wrappedKeysSchema()
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'object' && value !== null && !Array.isArray(value)
       ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k.toLowerCase(), v as unknown]))
