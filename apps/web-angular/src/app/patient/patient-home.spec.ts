@@ -46,7 +46,8 @@ const grantOf = (status: ConsentGrant['status'] = 'active'): ConsentGrant => ({
   providerName: null,
   providerSpecialty: null,
   category: 'lab_results',
-  expiresAt: Math.floor(Date.now() / 1000) + 3 * DAY + 3600,
+  // Half an hour past "3 days 1 hour": the text stays the same however slowly the test runs.
+  expiresAt: Math.floor(Date.now() / 1000) + 3 * DAY + 3600 + 1800,
   status,
   grantedAt: '2026-11-20T10:00:00.000Z',
   revokedAt: null,
