@@ -227,6 +227,18 @@ function checkSignedIntent(intent: SignedIntent, now: Date): void {
   }
 }
 
+/** What every signed intent must be: the patient's own stream, a new relay, a live signature, a free nonce. */
+function checkSubmission(
+  state: ConsentState,
+  command: { patient: string; relayId: string } & SignedIntent,
+  now: Date,
+): void {
+  requirePatient(state, command.patient);
+  requireUnusedRelay(state, command.relayId);
+  checkSignedIntent(command, now);
+  requireUnusedNonce(state, command.nonce);
+}
+
 function checkGrantTerms(grants: readonly GrantTerms[], now: Date): void {
   if (grants.length === 0 || grants.length > MAX_BATCH_GRANTS) {
     throw invalid(
@@ -321,10 +333,7 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
     }
 
     case 'SubmitGrant': {
-      requirePatient(state, command.patient);
-      requireUnusedRelay(state, command.relayId);
-      checkSignedIntent(command, now);
-      requireUnusedNonce(state, command.nonce);
+      checkSubmission(state, command, now);
       checkGrantTerms(command.grants, now);
       if (!command.batch && command.grants.length !== 1) {
         throw invalid('invalid_batch_size', 'a single Grant signature covers exactly one grant');
@@ -360,10 +369,7 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
     }
 
     case 'SubmitRevoke': {
-      requirePatient(state, command.patient);
-      requireUnusedRelay(state, command.relayId);
-      checkSignedIntent(command, now);
-      requireUnusedNonce(state, command.nonce);
+      checkSubmission(state, command, now);
       if (!state.grants[grantKey(command.provider, command.category)]) {
         throw notFound(
           'no_grant',
@@ -388,10 +394,7 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
     }
 
     case 'SubmitRecordRegistration': {
-      requirePatient(state, command.patient);
-      requireUnusedRelay(state, command.relayId);
-      checkSignedIntent(command, now);
-      requireUnusedNonce(state, command.nonce);
+      checkSubmission(state, command, now);
       return [
         {
           type: 'RecordRegistrationSubmitted',

@@ -106,6 +106,26 @@ async function pendingRequests(
   return (await w.get<PendingRequestsDocument>('consent_pending_requests', id)) ?? { id, requestIds: [] };
 }
 
+/** A signed intent handed to the relay: its `consent_relays` document, waiting to be sent. */
+function submittedRelay(
+  w: ReadModelWriter,
+  intent: { relayId: string; patient: string },
+  kind: RelayKind,
+  event: RecordedEvent,
+): Promise<void> {
+  return w.upsert('consent_relays', {
+    id: intent.relayId,
+    patient: intent.patient,
+    kind,
+    status: 'submitted',
+    txHash: null,
+    blockNumber: null,
+    reason: null,
+    submittedAt: event.metadata.occurredAt,
+    updatedAt: event.metadata.occurredAt,
+  } satisfies ConsentRelayDocument);
+}
+
 async function updateRelay(
   w: ReadModelWriter,
   relayId: string,
@@ -158,45 +178,9 @@ export const consentsProjection: Projection = {
         requestIds: pending.requestIds.filter((id) => id !== d.requestId),
       });
     },
-    ConsentGrantSubmitted: async (d, event, w) => {
-      await w.upsert('consent_relays', {
-        id: d.relayId,
-        patient: d.patient,
-        kind: 'grant',
-        status: 'submitted',
-        txHash: null,
-        blockNumber: null,
-        reason: null,
-        submittedAt: event.metadata.occurredAt,
-        updatedAt: event.metadata.occurredAt,
-      } satisfies ConsentRelayDocument);
-    },
-    RecordRegistrationSubmitted: async (d, event, w) => {
-      await w.upsert('consent_relays', {
-        id: d.relayId,
-        patient: d.patient,
-        kind: 'register_record',
-        status: 'submitted',
-        txHash: null,
-        blockNumber: null,
-        reason: null,
-        submittedAt: event.metadata.occurredAt,
-        updatedAt: event.metadata.occurredAt,
-      } satisfies ConsentRelayDocument);
-    },
-    ConsentRevokeSubmitted: async (d, event, w) => {
-      await w.upsert('consent_relays', {
-        id: d.relayId,
-        patient: d.patient,
-        kind: 'revoke',
-        status: 'submitted',
-        txHash: null,
-        blockNumber: null,
-        reason: null,
-        submittedAt: event.metadata.occurredAt,
-        updatedAt: event.metadata.occurredAt,
-      } satisfies ConsentRelayDocument);
-    },
+    ConsentGrantSubmitted: (d, event, w) => submittedRelay(w, d, 'grant', event),
+    RecordRegistrationSubmitted: (d, event, w) => submittedRelay(w, d, 'register_record', event),
+    ConsentRevokeSubmitted: (d, event, w) => submittedRelay(w, d, 'revoke', event),
     ConsentRelayFailed: async (d, event, w) => {
       const relay = await w.get<ConsentRelayDocument>('consent_relays', d.relayId);
       if (relay) {
