@@ -5,6 +5,8 @@ import { type AuthenticationResult, Authenticator } from '../security/authentica
 import { type SessionClaims, SessionTokens } from './session-tokens';
 
 const BEARER = /^Bearer +(\S+) *$/i;
+/** Most addresses whose EIP-55 spelling is remembered; beyond it the memory starts over. */
+const MAX_CHECKSUMMED_ADDRESSES = 10_000;
 
 /**
  * The Authenticator once sign-in exists: accepts `Authorization: Bearer <token>`
@@ -16,6 +18,9 @@ const BEARER = /^Bearer +(\S+) *$/i;
  */
 @Injectable()
 export class TokenAuthenticator extends Authenticator {
+  /** Lower-case address → EIP-55 spelling: getAddress hashes (keccak-256) on every call. */
+  private readonly checksummed = new Map<string, string>();
+
   constructor(private readonly tokens: SessionTokens) {
     super();
   }
@@ -27,7 +32,7 @@ export class TokenAuthenticator extends Authenticator {
       return { authenticated: false, reason: 'malformed token (expected "Authorization: Bearer <token>")' };
     const check = this.tokens.check(token);
     if (!check.valid) return { authenticated: false, reason: check.reason };
-    return { authenticated: true, principal: { address: getAddress(check.claims.sub), roles: [] } };
+    return { authenticated: true, principal: { address: this.checksum(check.claims.sub), roles: [] } };
   }
 
   /** The claims of the request's token, if it is currently valid (for sign-out). */
@@ -36,6 +41,16 @@ export class TokenAuthenticator extends Authenticator {
     if (!token) return undefined;
     const check = this.tokens.check(token);
     return check.valid ? check.claims : undefined;
+  }
+
+  private checksum(address: string): string {
+    let spelled = this.checksummed.get(address);
+    if (spelled === undefined) {
+      spelled = getAddress(address);
+      if (this.checksummed.size >= MAX_CHECKSUMMED_ADDRESSES) this.checksummed.clear();
+      this.checksummed.set(address, spelled);
+    }
+    return spelled;
   }
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { NewEvent, RecordedEvent } from '@custos/domain';
 import Database from 'better-sqlite3';
 import { assertValidAppend } from './append-validation';
+import { WalCheckpointer } from './wal-checkpointer';
 import {
   type AppendResult,
   ConcurrencyError,
@@ -51,6 +52,11 @@ export interface SqliteEventStoreOptions {
   pollIntervalMs?: number;
   /** Rows per query when reading all events or catching up. Default 1000. */
   pageSize?: number;
+  /**
+   * Copy the WAL into the file from a thread of its own (WalCheckpointer) rather than inside the
+   * commits of the event loop. Default true.
+   */
+  checkpointInBackground?: boolean;
 }
 
 /** A row of the events table, as better-sqlite3 returns it. */
@@ -71,6 +77,21 @@ interface StreamTip {
   position: number;
 }
 
+/**
+ * The open stores of this process by file: an append wakes the subscriptions of every store on its
+ * file at once (another store on the same file in this process need not wait for its poll).
+ */
+const openStores = new Map<string, Set<SqliteEventStore>>();
+
+/** An append waiting for the next group commit. */
+interface QueuedAppend {
+  stream: string;
+  events: readonly NewEvent[];
+  expected: ExpectedRevision;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
 const COLUMNS = 'position, stream, revision, id, type, version, data, metadata, recorded_at';
 
 export function toRecordedEvent(row: EventRow): RecordedEvent {
@@ -89,10 +110,19 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
 
 /**
  * The embedded event store: one SQLite file under the data folder. better-sqlite3 is synchronous, so
- * an append is one short IMMEDIATE transaction on the event loop (tens of microseconds) with every
- * statement prepared once. Subscriptions read the table by position, so catch-up and live delivery
- * are the same query: appends in this process wake them at once, and a timer wakes them for appends
- * made by another process on the same file.
+ * a commit is one short IMMEDIATE transaction on the event loop with every statement prepared once.
+ *
+ * Group commit: the appends with expected revision `any` (audit entries, facts that need no
+ * decision) made in one turn of the event loop, by the requests that arrived in the same round of
+ * I/O, wait for the end of the turn (setImmediate) and are committed together, in call order, each in
+ * a savepoint of its own so that one append's failure refuses only that append. An append that checks
+ * a revision commits at once, with those queued before it. Every caller is answered after its commit.
+ * The subscriptions are woken once, at the end of the turn, for everything it committed. Under load
+ * one commit and one batch for each projection then serve many requests.
+ *
+ * Subscriptions read the table by position, so catch-up and live delivery are the same query: appends
+ * in this process wake them at the end of the turn (also those of other stores on the same file), and
+ * a timer wakes them for appends made by another process on the same file.
  */
 export class SqliteEventStore implements EventStore {
   readonly file: string;
@@ -100,11 +130,20 @@ export class SqliteEventStore implements EventStore {
   private readonly pollIntervalMs: number;
   private readonly pageSize: number;
   private readonly subscriptions = new Set<SqliteSubscription>();
+  /** The stores of this process on this file, this one included (see openStores). */
+  private readonly neighbours: Set<SqliteEventStore>;
   private pollTimer: NodeJS.Timeout | undefined;
+  private readonly checkpointer: WalCheckpointer | undefined;
   /** The last page readPage read, until new events may exist (see readPage). */
   private lastPage: { after: number; limit: number; events: RecordedEvent[] } | undefined;
   private polledHead = -1;
   private closed = false;
+  /** Appends waiting for the end of the turn, committed together then. */
+  private queue: QueuedAppend[] = [];
+  /** Whether endTurn is scheduled. */
+  private turnEnding = false;
+  /** Whether this turn committed events, so the subscriptions are woken at its end. */
+  private wroteThisTurn = false;
 
   private readonly selectTip: Database.Statement<[string], StreamTip>;
   private readonly selectById: Database.Statement<[string, string], StreamTip>;
@@ -114,11 +153,19 @@ export class SqliteEventStore implements EventStore {
   private readonly selectStream: Database.Statement<[string, number, number], EventRow>;
   private readonly selectAfter: Database.Statement<[number, number], EventRow>;
   private readonly selectHead: Database.Statement<[], number | null>;
-  private readonly appendTransaction: (
+  /** One append as a transaction of its own (a group of one needs no savepoint). */
+  private readonly appendAlone: (
     stream: string,
     events: readonly NewEvent[],
     expected: ExpectedRevision,
   ) => AppendResult & { written: boolean };
+  /** One append inside the group's transaction: a savepoint, rolled back alone when it fails. */
+  private readonly appendInSavepoint: (
+    stream: string,
+    events: readonly NewEvent[],
+    expected: ExpectedRevision,
+  ) => AppendResult & { written: boolean };
+  private readonly commitGroup: (group: readonly QueuedAppend[]) => GroupOutcome[];
 
   constructor(options: SqliteEventStoreOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 100;
@@ -153,28 +200,61 @@ export class SqliteEventStore implements EventStore {
     );
     this.selectHead = this.db.prepare<[], number | null>('SELECT MAX(position) FROM events').pluck();
 
-    const transaction = this.db.transaction(
+    const appendOne = this.db.transaction(
       (stream: string, events: readonly NewEvent[], expected: ExpectedRevision) =>
         this.appendInTransaction(stream, events, expected),
     );
+    // Called inside the group's transaction, better-sqlite3 runs it as a savepoint.
+    this.appendInSavepoint = appendOne;
+    this.appendAlone = appendOne.immediate;
+    const group = this.db.transaction((appends: readonly QueuedAppend[]) =>
+      appends.map((append): GroupOutcome => {
+        try {
+          return { ok: true, result: this.appendInSavepoint(append.stream, append.events, append.expected) };
+        } catch (error) {
+          // A conflict rolled back its savepoint only. An error that ended the whole transaction
+          // (disk full, I/O) fails the group: nothing of it is committed.
+          if (!this.db.inTransaction) throw error;
+          return { ok: false, error };
+        }
+      }),
+    );
     // IMMEDIATE takes the write lock up front: a deferred transaction that reads, then writes, fails
     // with SQLITE_BUSY (not retried by busy_timeout) when another process wrote in between.
-    this.appendTransaction = transaction.immediate;
+    this.commitGroup = group.immediate;
+
+    const key = path.resolve(this.file);
+    this.neighbours = openStores.get(key) ?? new Set();
+    openStores.set(key, this.neighbours.add(this));
+
+    if (options.checkpointInBackground ?? true) {
+      this.checkpointer = new WalCheckpointer(this.file, () => {
+        // The thread is gone: commits checkpoint again, as SQLite does by default.
+        if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+      });
+      this.db.pragma('wal_autocheckpoint = 0');
+    }
   }
 
-  async append(
-    stream: string,
-    events: readonly NewEvent[],
-    expected: ExpectedRevision,
-  ): Promise<AppendResult> {
-    this.assertOpen();
-    assertValidAppend(stream, events, expected);
-    const { revision, position, written } = this.appendTransaction(stream, events, expected);
-    if (written) {
-      this.lastPage = undefined;
-      for (const subscription of this.subscriptions) subscription.wake();
+  /** Resolves once the events are committed (see the group commit above). */
+  append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    try {
+      this.assertOpen();
+      assertValidAppend(stream, events, expected);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return { revision, position };
+    const committed = new Promise<AppendResult>((resolve, reject) =>
+      this.queue.push({ stream, events, expected, resolve, reject }),
+    );
+    if (!this.turnEnding) {
+      this.turnEnding = true;
+      setImmediate(this.endTurn);
+    }
+    // A revision check decides on what the caller has just read: commit at once (with the appends
+    // queued before, in call order), so that a command's load, decision and append run without a break.
+    if (expected !== 'any') this.flush();
+    return committed;
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -205,8 +285,14 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Appends already accepted are committed, not dropped.
+    this.flush();
     for (const subscription of [...this.subscriptions]) await subscription.close();
+    this.flush(); // and those made while the subscriptions closed
     this.closed = true;
+    await this.checkpointer?.stop();
+    this.neighbours.delete(this);
+    if (this.neighbours.size === 0) openStores.delete(path.resolve(this.file));
     this.db.close();
   }
 
@@ -235,6 +321,47 @@ export class SqliteEventStore implements EventStore {
       clearInterval(this.pollTimer);
       this.pollTimer = undefined;
     }
+  }
+
+  /**
+   * Commits what is still queued, then wakes the subscriptions once for everything the turn
+   * committed: each projection gets the turn's events as one batch.
+   */
+  private readonly endTurn = (): void => {
+    this.turnEnding = false;
+    this.flush();
+    if (!this.wroteThisTurn) return;
+    this.wroteThisTurn = false;
+    for (const store of this.neighbours) for (const subscription of store.subscriptions) subscription.wake();
+  };
+
+  /** Commits the queued appends in one transaction, then answers their callers. */
+  private flush(): void {
+    const group = this.queue;
+    if (group.length === 0) return;
+    this.queue = [];
+    let outcomes: GroupOutcome[];
+    try {
+      const [only] = group;
+      outcomes =
+        group.length === 1 && only
+          ? [{ ok: true, result: this.appendAlone(only.stream, only.events, only.expected) }]
+          : this.commitGroup(group);
+    } catch (error) {
+      for (const append of group) append.reject(error);
+      return;
+    }
+    let written = false;
+    outcomes.forEach((outcome, i) => {
+      const append = group[i] as QueuedAppend;
+      if (!outcome.ok) return append.reject(outcome.error);
+      written ||= outcome.result.written;
+      append.resolve({ revision: outcome.result.revision, position: outcome.result.position });
+    });
+    if (!written) return;
+    this.wroteThisTurn = true;
+    // A page kept by readPage may end before the new events.
+    for (const store of this.neighbours) store.lastPage = undefined;
   }
 
   private appendInTransaction(
@@ -304,6 +431,8 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
+type GroupOutcome = { ok: true; result: AppendResult & { written: boolean } } | { ok: false; error: unknown };
+
 /** readAll: one page in memory at a time; a plain iterator rather than an async generator, for speed. */
 class PagedReader implements AsyncIterator<RecordedEvent> {
   private page: RecordedEvent[] = [];
@@ -343,6 +472,12 @@ class SqliteSubscription implements EventSubscription, AsyncIterableIterator<Rec
   private index = 0;
   private closed = false;
   private waiters: (() => void)[] = [];
+  /**
+   * True while next() waits for events not appended yet: everything in the store has been handed
+   * out. Set synchronously by the next() call that finds nothing, so a consumer can tell at once that
+   * the events it holds are all there is (the projection runner applies its batch then).
+   */
+  waiting = false;
 
   constructor(
     private readonly store: SqliteEventStore,
@@ -367,7 +502,9 @@ class SqliteSubscription implements EventSubscription, AsyncIterableIterator<Rec
       if (this.page.length > 0) continue;
       // Nothing newer: sleep until woken. No await sits between the empty read and registering the
       // waker, so an append in this process cannot slip in unnoticed.
+      this.waiting = true;
       await new Promise<void>((resolve) => this.waiters.push(resolve));
+      this.waiting = false;
     }
     return { value: undefined, done: true };
   }

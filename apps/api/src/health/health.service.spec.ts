@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HEALTH_CHECK_TIMEOUT_MS, HealthService } from './health.service';
+import { HEALTH_CHECK_TIMEOUT_MS, HEALTH_RESULT_MAX_AGE_MS, HealthService } from './health.service';
 
 test('with no component registered, the API reports ok with its version and uptime', async () => {
   const report = await new HealthService().report();
@@ -67,4 +67,49 @@ test('two checks cannot share a name', () => {
     () => health.register({ name: 'chain', critical: false, check: () => ({ status: 'up' }) }),
     /already registered/,
   );
+});
+
+test('a component is probed at most once per HEALTH_RESULT_MAX_AGE_MS, however often /health is asked', async (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: Date.parse('2030-01-01T00:00:00Z') });
+  const health = new HealthService();
+  let probes = 0;
+  let status: 'up' | 'degraded' = 'up';
+  health.register({
+    name: 'chain',
+    critical: false,
+    check: () => {
+      probes++;
+      return { status };
+    },
+  });
+  assert.equal((await health.report()).components.chain?.status, 'up');
+  status = 'degraded';
+  // Within the window: the last answer, no new probe.
+  t.mock.timers.tick(HEALTH_RESULT_MAX_AGE_MS - 1);
+  for (let i = 0; i < 10; i++) assert.equal((await health.report()).components.chain?.status, 'up');
+  assert.equal(probes, 1);
+  // Then the component is asked again, and the report says what it answers now.
+  t.mock.timers.tick(1);
+  assert.equal((await health.report()).components.chain?.status, 'degraded');
+  assert.equal((await health.report()).status, 'degraded');
+  assert.equal(probes, 2);
+});
+
+test('concurrent reports share one probe of a slow component', async () => {
+  const health = new HealthService();
+  let probes = 0;
+  let answer: (value: { status: 'up' }) => void = () => undefined;
+  health.register({
+    name: 'readModels',
+    critical: true,
+    check: () => {
+      probes++;
+      return new Promise((resolve) => (answer = resolve));
+    },
+  });
+  const reports = Array.from({ length: 5 }, () => health.report());
+  await new Promise((resolve) => setImmediate(resolve));
+  answer({ status: 'up' });
+  for (const report of await Promise.all(reports)) assert.equal(report.status, 'ok');
+  assert.equal(probes, 1);
 });

@@ -29,6 +29,20 @@ export interface HealthReport {
 
 /** How long one component check may take before it counts as down. */
 export const HEALTH_CHECK_TIMEOUT_MS = 2_000;
+/**
+ * A component's last answer is reused for this long. GET /health is public and polled: without this,
+ * every hit would probe every component (the chain check is an RPC call to the node), so the reported
+ * state is at most this old while the cost stays flat under any request rate.
+ */
+export const HEALTH_RESULT_MAX_AGE_MS = 1_000;
+
+/** A check's last answer, and the probe under way (shared by concurrent reports). */
+interface Probe {
+  result?: ComponentHealth;
+  /** Date.now() when `result` was asked for. */
+  askedAt: number;
+  running?: Promise<ComponentHealth>;
+}
 
 /**
  * Aggregates component checks into the report served at GET /health. Modules
@@ -40,6 +54,7 @@ export const HEALTH_CHECK_TIMEOUT_MS = 2_000;
 @Injectable()
 export class HealthService {
   private readonly checks = new Map<string, HealthCheck>();
+  private readonly probes = new Map<string, Probe>();
   private readonly startedAt = Date.now();
 
   register(check: HealthCheck): void {
@@ -50,7 +65,7 @@ export class HealthService {
 
   async report(): Promise<HealthReport> {
     const entries = await Promise.all(
-      [...this.checks.values()].map(async (c) => [c, await runCheck(c)] as const),
+      [...this.checks.values()].map(async (c) => [c, await this.probe(c)] as const),
     );
     const components: Record<string, ComponentHealth> = {};
     let status: OverallStatus = 'ok';
@@ -65,6 +80,22 @@ export class HealthService {
       uptimeSeconds: Math.floor((Date.now() - this.startedAt) / 1000),
       components,
     };
+  }
+
+  /** The check's answer: the last one if it is recent enough, else the probe under way or a new one. */
+  private probe(check: HealthCheck): Promise<ComponentHealth> | ComponentHealth {
+    const now = Date.now();
+    const last = this.probes.get(check.name);
+    if (last?.result && now - last.askedAt < HEALTH_RESULT_MAX_AGE_MS) return last.result;
+    if (last?.running) return last.running;
+    const probe: Probe = { askedAt: now };
+    probe.running = runCheck(check).then((result) => {
+      probe.result = result;
+      probe.running = undefined;
+      return result;
+    });
+    this.probes.set(check.name, probe);
+    return probe.running;
   }
 }
 

@@ -28,6 +28,8 @@ export interface ProjectionRunnerOptions {
  */
 export class ProjectionRunner {
   private readonly workers = new Map<string, ProjectionWorker>();
+  /** Callers of caughtUp waiting for a position, answered when the slowest projection reaches it. */
+  private readonly waiters = new Set<PositionWaiter>();
 
   constructor(
     private readonly events: EventStore,
@@ -39,7 +41,9 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     await this.readModels.register(this.projections.flatMap((p) => p.collections));
     for (const projection of this.projections) {
-      const worker = new ProjectionWorker(projection, this.events, this.readModels, this.options);
+      const worker = new ProjectionWorker(projection, this.events, this.readModels, this.options, () =>
+        this.advanced(),
+      );
       this.workers.set(projection.name, worker);
       await worker.start();
     }
@@ -50,9 +54,50 @@ export class ProjectionRunner {
     this.workers.clear();
   }
 
-  /** Resolves once every projection has applied `position` (read-your-writes after a command). */
-  async caughtUp(position: number, timeoutMs = 5_000): Promise<void> {
-    await Promise.all([...this.workers.values()].map((w) => w.reached(position, timeoutMs)));
+  /**
+   * Resolves once every projection has applied `position` (read-your-writes after a command). Called
+   * after every command: one waiter and one timer per call, whatever the number of projections.
+   */
+  caughtUp(position: number, timeoutMs = 5_000): Promise<void> {
+    if (this.slowest() >= position) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter: PositionWaiter = {
+        position,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        const behind = [...this.workers.values()].filter((w) => w.position < position).map((w) => w.name);
+        reject(
+          new Error(
+            `projection ${behind.join(', ') || '(stopped)'} did not reach position ${position} within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** The position every projection has reached (Infinity without projections: nothing to wait for). */
+  private slowest(): number {
+    let slowest = Infinity;
+    for (const worker of this.workers.values()) if (worker.position < slowest) slowest = worker.position;
+    return slowest;
+  }
+
+  /** A projection moved on: answers the waiters that every projection has now passed. */
+  private advanced(): void {
+    if (this.waiters.size === 0) return;
+    const slowest = this.slowest();
+    for (const waiter of this.waiters) {
+      if (slowest >= waiter.position) {
+        this.waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
   }
 
   async lag(): Promise<ProjectionLag[]> {
@@ -67,12 +112,16 @@ export class ProjectionRunner {
   }
 }
 
+interface PositionWaiter {
+  position: number;
+  resolve: () => void;
+}
+
 class ProjectionWorker {
   position = -1;
   private subscription: EventSubscription | undefined;
   private loop: Promise<void> | undefined;
   private stopped = false;
-  private readonly waiters = new Set<{ position: number; resolve: () => void }>();
   /** Events passed over since the checkpoint was last written (none of them concerned this projection). */
   private unsaved = 0;
 
@@ -81,6 +130,8 @@ class ProjectionWorker {
     private readonly events: EventStore,
     private readonly readModels: ReadModelStore,
     private readonly options: ProjectionRunnerOptions,
+    /** Called whenever `position` moves on. */
+    private readonly onAdvanced: () => void,
   ) {}
 
   get name(): string {
@@ -101,20 +152,6 @@ class ProjectionWorker {
       await this.readModels.applyAtomically(this.projection.name, this.position, async () => {});
       this.unsaved = 0;
     }
-  }
-
-  reached(position: number, timeoutMs: number): Promise<void> {
-    if (this.position >= position) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const waiter = { position, resolve: () => (clearTimeout(timer), resolve()) };
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
-        reject(
-          new Error(`projection ${this.name} did not reach position ${position} within ${timeoutMs} ms`),
-        );
-      }, timeoutMs);
-      this.waiters.add(waiter);
-    });
   }
 
   async secondsBehind(head: number): Promise<number> {
@@ -145,14 +182,26 @@ class ProjectionWorker {
     const iterator = this.subscription[Symbol.asyncIterator]();
     let batch: RecordedEvent[] = [];
     let pending: Promise<IteratorResult<RecordedEvent>> | undefined;
+    // Settles once the event loop has run out of work at hand: one per batch, not one per event.
+    let idle: Promise<typeof IDLE> | undefined;
     try {
       for (;;) {
         pending ??= iterator.next();
-        // Take what is ready now; apply the batch once the subscription has nothing more at once.
-        const result = batch.length === 0 ? await pending : await Promise.race([pending, afterPendingIo()]);
+        // Take what is ready now; apply the batch once the subscription has nothing more at once. A
+        // subscription that says so (`waiting`) lets the batch go at once, without waiting for the
+        // event loop to come round (a whole round of requests) as the race below does.
+        if (batch.length > 0 && isWaiting(this.subscription)) {
+          await this.applyBatch(batch);
+          batch = [];
+          idle = undefined;
+          continue;
+        }
+        const result =
+          batch.length === 0 ? await pending : await Promise.race([pending, (idle ??= afterPendingIo())]);
         if (result === IDLE) {
           await this.applyBatch(batch);
           batch = [];
+          idle = undefined;
           continue;
         }
         pending = undefined;
@@ -164,6 +213,7 @@ class ProjectionWorker {
         if (batch.length >= batchSize) {
           await this.applyBatch(batch);
           batch = [];
+          idle = undefined;
         }
       }
     } finally {
@@ -188,17 +238,16 @@ class ProjectionWorker {
     }
     this.position = last.position;
     this.options.onApplied?.(this.name, last.position);
-    for (const waiter of this.waiters) {
-      if (this.position >= waiter.position) {
-        this.waiters.delete(waiter);
-        waiter.resolve();
-      }
-    }
+    this.onAdvanced();
   }
 }
 
 /** Events a projection may pass over before its checkpoint is written anyway. */
 const CHECKPOINT_EVERY = 1_000;
+
+/** Whether the subscription waits for events not appended yet (SqliteEventStore's tell; others don't). */
+const isWaiting = (subscription: EventSubscription): boolean =>
+  (subscription as EventSubscription & { waiting?: boolean }).waiting === true;
 
 const IDLE = Symbol('idle');
 /** Settles after pending I/O callbacks, i.e. when no event is immediately available. */
