@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { type Decider, type EventDraft, fold, type NewEvent, type RecordedEvent } from '@custos/domain';
+import type { Decider, EventDraft, NewEvent, RecordedEvent } from '@custos/domain';
 import { EVENT_STORE } from '../event-store/event-store.module';
 import type { EventStore } from '../event-store/event-store.port';
 import { ProjectionsService } from '../projections/projections.module';
@@ -38,6 +38,17 @@ export function stamp<Event extends EventDraft>(
   }));
 }
 
+/** Streams whose folded state is kept between commands (the least recently used beyond it are dropped). */
+export const FOLDED_STREAMS_KEPT = 1_000;
+
+interface Folded {
+  /** The decider's `evolve` and `initialState` the state was folded with. */
+  evolve: unknown;
+  initialState: unknown;
+  state: unknown;
+  revision: number;
+}
+
 /**
  * Load, decide, append: how every command handler runs a decider. The append expects the revision it
  * loaded, so two commands racing on one aggregate cannot both win (the loser gets ConcurrencyError,
@@ -45,6 +56,16 @@ export function stamp<Event extends EventDraft>(
  */
 @Injectable()
 export class AggregateRepository {
+  /**
+   * The last state folded per stream, and the revision it covers: a command reads and folds only the
+   * events appended since (by anyone: this process or another), not the whole stream again. Folding a
+   * whole stream each time grows with its length, and worse: an `evolve` that copies a map per event
+   * (a conversation's messages, a patient's requests) made each command cost the square of it (a send
+   * to a 1,000-message conversation took 240 ms, to a 4,000-message one 7 s). States are immutable
+   * (deciders are pure), so one may be shared by concurrent commands.
+   */
+  private readonly folded = new Map<string, Folded>();
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly projections: ProjectionsService,
@@ -54,10 +75,22 @@ export class AggregateRepository {
     decider: Decider<unknown, State, Event>,
     stream: string,
   ): Promise<{ state: State; revision: number | 'no_stream' }> {
-    const history = (await this.store.readStream(stream)) as RecordedEvent[] as unknown as (Event &
-      RecordedEvent)[];
+    const cached = this.folded.get(stream);
+    const usable = cached?.evolve === decider.evolve && cached.initialState === decider.initialState;
+    const fromRevision = usable ? cached.revision + 1 : 0;
+    const history = (await this.store.readStream(stream, {
+      fromRevision,
+    })) as RecordedEvent[] as unknown as (Event & RecordedEvent)[];
     const last = history[history.length - 1];
-    return { state: fold(decider, history), revision: last ? last.revision : 'no_stream' };
+    let state = usable ? (cached.state as State) : decider.initialState;
+    for (const event of history) state = decider.evolve(state, event);
+    const revision = last ? last.revision : usable ? cached.revision : undefined;
+    if (revision === undefined) return { state, revision: 'no_stream' };
+    // Re-inserted: a Map iterates in insertion order, so the first key is the least recently used.
+    this.folded.delete(stream);
+    this.folded.set(stream, { evolve: decider.evolve, initialState: decider.initialState, state, revision });
+    if (this.folded.size > FOLDED_STREAMS_KEPT) this.folded.delete(this.folded.keys().next().value!);
+    return { state, revision };
   }
 
   async execute<Command, State, Event extends EventDraft>(
