@@ -5,6 +5,7 @@ import { ProviderDirectory } from '../core/provider-directory';
 import { AddressChip } from '../shared/address-chip';
 import { EmptyState } from '../shared/empty-state';
 import { ErrorState } from '../shared/error-state';
+import { LoadMore } from '../shared/load-more';
 import { LoadingState } from '../shared/loading-state';
 import { DateTimePipe } from '../shared/time-left';
 import { AccessVolumeChart } from './access-volume-chart';
@@ -35,6 +36,7 @@ type ProofState =
     AccessVolumeChart,
     AddressChip,
     LoadingState,
+    LoadMore,
     ErrorState,
     EmptyState,
     DateTimePipe,
@@ -203,16 +205,14 @@ type ProofState =
             </table>
           </div>
         }
-        @if (nextCursor()) {
-          <div class="actions">
-            <button type="button" data-testid="timeline-more" [disabled]="loadingMore()" (click)="loadMore()">
-              {{ loadingMore() ? 'Loading…' : 'Load older entries' }}
-            </button>
-          </div>
-        }
-        @if (moreError()) {
-          <p class="form-error" role="alert">{{ moreError() }}</p>
-        }
+        <app-load-more
+          label="Load older entries"
+          testId="timeline-more"
+          [hasMore]="!!nextCursor()"
+          [loading]="loadingMore()"
+          [error]="moreError()"
+          (more)="loadMore()"
+        />
       }
     }
   `,

@@ -15,6 +15,7 @@ import { ProviderDirectory } from '../core/provider-directory';
 import { Session } from '../core/session';
 import { EmptyState } from '../shared/empty-state';
 import { ErrorState } from '../shared/error-state';
+import { LoadMore } from '../shared/load-more';
 import { LoadingState } from '../shared/loading-state';
 import { DateTimePipe } from '../shared/time-left';
 import { LiveMessages } from './live-messages';
@@ -40,7 +41,7 @@ const REFRESH_DEBOUNCE_MS = 400;
  */
 @Component({
   selector: 'app-conversation-list',
-  imports: [RouterLink, LoadingState, ErrorState, EmptyState, DateTimePipe, NewConversationForm],
+  imports: [RouterLink, LoadingState, LoadMore, ErrorState, EmptyState, DateTimePipe, NewConversationForm],
   template: `
     <h1>{{ role === 'provider' ? 'Patient messages' : 'Messages' }}</h1>
     <p class="lede">
@@ -136,18 +137,13 @@ const REFRESH_DEBOUNCE_MS = 400;
             </app-empty-state>
           }
         </ul>
-        @if (nextCursor()) {
-          <div class="actions">
-            <button
-              type="button"
-              data-testid="more-conversations"
-              [disabled]="loadingMore()"
-              (click)="more()"
-            >
-              {{ loadingMore() ? 'Loading…' : 'Show more conversations' }}
-            </button>
-          </div>
-        }
+        <app-load-more
+          label="Show more conversations"
+          testId="more-conversations"
+          [hasMore]="!!nextCursor()"
+          [loading]="loadingMore()"
+          (more)="more()"
+        />
       }
     </section>
   `,

@@ -2,9 +2,9 @@ import { ChangeDetectionStrategy, Component, DestroyRef, inject } from '@angular
 import { RouterOutlet } from '@angular/router';
 
 import { ProviderDirectory } from '../core/provider-directory';
+import { EncryptionKeyUnlock } from './encryption-key-unlock';
 import { LiveMessages } from './live-messages';
 import { MessagingKeys } from './messaging-keys';
-import { MessagingUnlock } from './messaging-unlock';
 
 /**
  * The messaging area (patients' and providers'): asks to unlock the messaging key first, then shows
@@ -12,7 +12,7 @@ import { MessagingUnlock } from './messaging-unlock';
  */
 @Component({
   selector: 'app-messaging-shell',
-  imports: [RouterOutlet, MessagingUnlock],
+  imports: [RouterOutlet, EncryptionKeyUnlock],
   template: `
     @if (live.status() === 'reconnecting') {
       <p class="notice notice--warning" role="status" data-testid="live-status">
@@ -26,7 +26,18 @@ import { MessagingUnlock } from './messaging-unlock';
     @if (keys.unlocked()) {
       <router-outlet />
     } @else {
-      <app-messaging-unlock />
+      <h1>Messages</h1>
+      <app-encryption-key-unlock
+        heading="Your messages are private"
+        action="Sign to unlock your private messages"
+        keyName="messaging key"
+        testId="unlock"
+        buttonTestId="unlock-messages"
+      >
+        Messages are locked in your browser before they are sent, and only the people in the conversation can
+        unlock them, not even Custos. To open them, your account signs a short text. Signing costs nothing and
+        sends nothing.
+      </app-encryption-key-unlock>
     }
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,

@@ -6,6 +6,7 @@ import { ProviderDirectory } from '../core/provider-directory';
 import { Session } from '../core/session';
 import { EmptyState } from '../shared/empty-state';
 import { ErrorState } from '../shared/error-state';
+import { LoadMore } from '../shared/load-more';
 import { LoadingState } from '../shared/loading-state';
 import { DateTimePipe } from '../shared/time-left';
 import { type AuditEntry, PatientApi } from './patient-api';
@@ -26,7 +27,7 @@ interface AccessRow {
  */
 @Component({
   selector: 'app-access-log',
-  imports: [LoadingState, ErrorState, EmptyState, DateTimePipe],
+  imports: [LoadingState, LoadMore, ErrorState, EmptyState, DateTimePipe],
   template: `
     <h1>Access log</h1>
     <p class="lede">Every time someone opened or asked for your records, Custos wrote it down here.</p>
@@ -91,21 +92,14 @@ interface AccessRow {
               </tbody>
             </table>
           </div>
-          @if (nextCursor()) {
-            <div class="actions">
-              <button
-                type="button"
-                data-testid="access-log-more"
-                [disabled]="loadingMore()"
-                (click)="loadMore()"
-              >
-                {{ loadingMore() ? 'Loading…' : 'Show older entries' }}
-              </button>
-            </div>
-          }
-          @if (moreError()) {
-            <p class="form-error" role="alert">{{ moreError() }}</p>
-          }
+          <app-load-more
+            label="Show older entries"
+            testId="access-log-more"
+            [hasMore]="!!nextCursor()"
+            [loading]="loadingMore()"
+            [error]="moreError()"
+            (more)="loadMore()"
+          />
         }
       }
     }

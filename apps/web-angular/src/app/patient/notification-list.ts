@@ -13,6 +13,7 @@ import { toApiError } from '../core/api-client';
 import { ProviderDirectory } from '../core/provider-directory';
 import { EmptyState } from '../shared/empty-state';
 import { ErrorState } from '../shared/error-state';
+import { LoadMore } from '../shared/load-more';
 import { LoadingState } from '../shared/loading-state';
 import { DateTimePipe } from '../shared/time-left';
 import { NotificationFeed } from './notification-feed';
@@ -24,7 +25,7 @@ import { describeNotification } from './notification-text';
  */
 @Component({
   selector: 'app-notification-list',
-  imports: [RouterLink, LoadingState, ErrorState, EmptyState, DateTimePipe],
+  imports: [RouterLink, LoadingState, LoadMore, ErrorState, EmptyState, DateTimePipe],
   template: `
     <h1>Notifications</h1>
     @switch (feed.status()) {
@@ -70,21 +71,14 @@ import { describeNotification } from './notification-text';
               </li>
             }
           </ul>
-          @if (feed.hasMore()) {
-            <div class="actions">
-              <button
-                type="button"
-                data-testid="notifications-more"
-                [disabled]="loadingMore()"
-                (click)="more()"
-              >
-                {{ loadingMore() ? 'Loading…' : 'Show older notifications' }}
-              </button>
-            </div>
-          }
-          @if (moreError()) {
-            <p class="form-error" role="alert">{{ moreError() }}</p>
-          }
+          <app-load-more
+            label="Show older notifications"
+            testId="notifications-more"
+            [hasMore]="feed.hasMore()"
+            [loading]="loadingMore()"
+            [error]="moreError()"
+            (more)="more()"
+          />
         }
       }
       @default {

@@ -106,207 +106,173 @@ function summarizeBundle(bundle: Json): FhirSection[] {
   return sections;
 }
 
-type Extractor = (resource: Json) => { heading: string; fields: FhirField[]; used: readonly string[] };
+/**
+ * A labelled line of a known resource type (or several with one label, e.g. one per attachment), and
+ * the elements it shows: those are left out of "other details".
+ */
+interface FieldSpec {
+  readonly lines: (resource: Json) => readonly (readonly [string, string])[];
+  readonly shows: (resource: Json) => readonly string[];
+}
 
-const EXTRACTORS: Readonly<Record<string, Extractor>> = {
-  Observation: (r) => ({
-    heading: `Observation: ${concept(r['code']) || 'untitled'}`,
-    fields: fields([
-      ['Test', concept(r['code'])],
-      ['Value', observationValue(r)],
-      ...asArray(r['component'])
-        .filter(isObject)
-        .map((c): [string, string] => [concept(c['code']) || 'Component', observationValue(c)]),
-      ['When', effective(r)],
-      ['Normal range', referenceRange(r['referenceRange'])],
-      ['Interpretation', concepts(r['interpretation'])],
-      ['Status', text(r['status'])],
-      ['Category', concepts(r['category'])],
-      ['Performed by', references(r['performer'])],
-      ['Note', notes(r['note'])],
-    ]),
-    used: [
-      'code',
-      'component',
-      'referenceRange',
-      'interpretation',
-      'status',
-      'category',
-      'performer',
-      'note',
-      ...valueKeys(r),
-      ...prefixed(r, 'effective'),
+/** How a known resource type is shown: its heading, then its fields in order (empty ones left out). */
+interface ResourceSpec {
+  readonly heading: (resource: Json) => string;
+  readonly fields: readonly FieldSpec[];
+}
+
+const KNOWN_RESOURCES: Readonly<Record<string, ResourceSpec>> = {
+  Observation: {
+    heading: (r) => `Observation: ${concept(r['code']) || 'untitled'}`,
+    fields: [
+      field('Test', 'code', concept),
+      derived('Value', observationValue, ['value[x]', 'dataAbsentReason']),
+      each('component', (c) => [concept(c['code']) || 'Component', observationValue(c)]),
+      field('When', 'effective[x]'),
+      field('Normal range', 'referenceRange', referenceRange),
+      field('Interpretation', 'interpretation', concepts),
+      field('Status', 'status'),
+      field('Category', 'category', concepts),
+      field('Performed by', 'performer', references),
+      field('Note', 'note', notes),
     ],
-  }),
-  DocumentReference: (r) => ({
-    heading: `Document: ${text(r['description']) || concept(r['type']) || 'untitled'}`,
-    fields: fields([
-      ['Description', text(r['description'])],
-      ['Type', concept(r['type'])],
-      ['Category', concepts(r['category'])],
-      ['Date', date(r['date'])],
-      ['Author', references(r['author'])],
-      ['Custodian', reference(r['custodian'])],
-      ['Status', [text(r['status']), text(r['docStatus'])].filter(Boolean).join(', ')],
-      ...asArray(r['content'])
-        .filter(isObject)
-        .map((c): [string, string] => ['Attachment', attachment(c['attachment'])]),
-    ]),
-    used: [
-      'description',
-      'type',
-      'category',
-      'date',
-      'author',
-      'custodian',
-      'status',
-      'docStatus',
-      'content',
+  },
+  DocumentReference: {
+    heading: (r) => `Document: ${text(r['description']) || concept(r['type']) || 'untitled'}`,
+    fields: [
+      field('Description', 'description'),
+      field('Type', 'type', concept),
+      field('Category', 'category', concepts),
+      field('Date', 'date', date),
+      field('Author', 'author', references),
+      field('Custodian', 'custodian', reference),
+      derived('Status', (r) => [text(r['status']), text(r['docStatus'])].filter(Boolean).join(', '), [
+        'status',
+        'docStatus',
+      ]),
+      each('content', (c) => ['Attachment', attachment(c['attachment'])]),
     ],
-  }),
-  Condition: (r) => ({
-    heading: `Condition: ${concept(r['code']) || 'untitled'}`,
-    fields: fields([
-      ['Condition', concept(r['code'])],
-      ['Clinical status', concept(r['clinicalStatus'])],
-      ['Verification', concept(r['verificationStatus'])],
-      ['Category', concepts(r['category'])],
-      ['Severity', concept(r['severity'])],
-      ['Body site', concepts(r['bodySite'])],
-      ['Onset', choice(r, 'onset')],
-      ['Resolved', choice(r, 'abatement')],
-      ['Recorded', date(r['recordedDate'])],
-      ['Note', notes(r['note'])],
-    ]),
-    used: [
-      'code',
-      'clinicalStatus',
-      'verificationStatus',
-      'category',
-      'severity',
-      'bodySite',
-      'recordedDate',
-      'note',
-      ...prefixed(r, 'onset'),
-      ...prefixed(r, 'abatement'),
+  },
+  Condition: {
+    heading: (r) => `Condition: ${concept(r['code']) || 'untitled'}`,
+    fields: [
+      field('Condition', 'code', concept),
+      field('Clinical status', 'clinicalStatus', concept),
+      field('Verification', 'verificationStatus', concept),
+      field('Category', 'category', concepts),
+      field('Severity', 'severity', concept),
+      field('Body site', 'bodySite', concepts),
+      field('Onset', 'onset[x]'),
+      field('Resolved', 'abatement[x]'),
+      field('Recorded', 'recordedDate', date),
+      field('Note', 'note', notes),
     ],
-  }),
-  MedicationStatement: (r) => ({
-    heading: `Medication: ${medication(r) || 'untitled'}`,
-    fields: fields([
-      ['Medication', medication(r)],
-      ['Status', text(r['status'])],
-      ['Dosage', dosages(r['dosage'])],
-      ['Taken', effective(r)],
-      ['Reason', concepts(r['reasonCode'])],
-      ['Recorded', date(r['dateAsserted'])],
-      ['Note', notes(r['note'])],
-    ]),
-    used: [
-      'status',
-      'dosage',
-      'reasonCode',
-      'dateAsserted',
-      'note',
-      ...prefixed(r, 'medication'),
-      ...prefixed(r, 'effective'),
+  },
+  MedicationStatement: {
+    heading: (r) => `Medication: ${medication(r) || 'untitled'}`,
+    fields: [
+      derived('Medication', medication, ['medication[x]']),
+      field('Status', 'status'),
+      field('Dosage', 'dosage', dosages),
+      field('Taken', 'effective[x]'),
+      field('Reason', 'reasonCode', concepts),
+      field('Recorded', 'dateAsserted', date),
+      field('Note', 'note', notes),
     ],
-  }),
-  MedicationRequest: (r) => ({
-    heading: `Prescription: ${medication(r) || 'untitled'}`,
-    fields: fields([
-      ['Medication', medication(r)],
-      ['Status', text(r['status'])],
-      ['Intent', text(r['intent'])],
-      ['Dosage', dosages(r['dosageInstruction'])],
-      ['Prescribed on', date(r['authoredOn'])],
-      ['Prescribed by', reference(r['requester'])],
-      ['Reason', concepts(r['reasonCode'])],
-      ['Dispense', dispense(r['dispenseRequest'])],
-      ['Note', notes(r['note'])],
-    ]),
-    used: [
-      'status',
-      'intent',
-      'dosageInstruction',
-      'authoredOn',
-      'requester',
-      'reasonCode',
-      'dispenseRequest',
-      'note',
-      ...prefixed(r, 'medication'),
+  },
+  MedicationRequest: {
+    heading: (r) => `Prescription: ${medication(r) || 'untitled'}`,
+    fields: [
+      derived('Medication', medication, ['medication[x]']),
+      field('Status', 'status'),
+      field('Intent', 'intent'),
+      field('Dosage', 'dosageInstruction', dosages),
+      field('Prescribed on', 'authoredOn', date),
+      field('Prescribed by', 'requester', reference),
+      field('Reason', 'reasonCode', concepts),
+      field('Dispense', 'dispenseRequest', dispense),
+      field('Note', 'note', notes),
     ],
-  }),
-  AllergyIntolerance: (r) => ({
-    heading: `Allergy: ${concept(r['code']) || 'untitled'}`,
-    fields: fields([
-      ['Substance', concept(r['code'])],
-      ['Clinical status', concept(r['clinicalStatus'])],
-      ['Verification', concept(r['verificationStatus'])],
-      ['Type', text(r['type'])],
-      ['Category', asArray(r['category']).map(text).filter(Boolean).join(', ')],
-      ['Criticality', text(r['criticality'])],
-      ...asArray(r['reaction'])
-        .filter(isObject)
-        .map((reaction): [string, string] => ['Reaction', allergyReaction(reaction)]),
-      ['Onset', choice(r, 'onset')],
-      ['Recorded', date(r['recordedDate'])],
-      ['Note', notes(r['note'])],
-    ]),
-    used: [
-      'code',
-      'clinicalStatus',
-      'verificationStatus',
-      'type',
-      'category',
-      'criticality',
-      'reaction',
-      'recordedDate',
-      'note',
-      ...prefixed(r, 'onset'),
+  },
+  AllergyIntolerance: {
+    heading: (r) => `Allergy: ${concept(r['code']) || 'untitled'}`,
+    fields: [
+      field('Substance', 'code', concept),
+      field('Clinical status', 'clinicalStatus', concept),
+      field('Verification', 'verificationStatus', concept),
+      field('Type', 'type'),
+      field('Category', 'category', listOf(text, ', ')),
+      field('Criticality', 'criticality'),
+      each('reaction', (reaction) => ['Reaction', allergyReaction(reaction)]),
+      field('Onset', 'onset[x]'),
+      field('Recorded', 'recordedDate', date),
+      field('Note', 'note', notes),
     ],
-  }),
-  Patient: (r) => ({
-    heading: `Patient: ${asArray(r['name']).map(humanName).filter(Boolean)[0] ?? 'unnamed'}`,
-    fields: fields([
-      ['Name', asArray(r['name']).map(humanName).filter(Boolean).join('; ')],
-      ['Gender', text(r['gender'])],
-      ['Born', date(r['birthDate'])],
-      ['Identifier', asArray(r['identifier']).map(identifier).filter(Boolean).join('; ')],
-      ['Contact', asArray(r['telecom']).map(contactPoint).filter(Boolean).join('; ')],
-      ['Address', asArray(r['address']).map(address).filter(Boolean).join('; ')],
-      ['Marital status', concept(r['maritalStatus'])],
-      ['Deceased', choice(r, 'deceased')],
-    ]),
-    used: [
-      'name',
-      'gender',
-      'birthDate',
-      'identifier',
-      'telecom',
-      'address',
-      'maritalStatus',
-      ...prefixed(r, 'deceased'),
+  },
+  Patient: {
+    heading: (r) => `Patient: ${asArray(r['name']).map(humanName).filter(Boolean)[0] ?? 'unnamed'}`,
+    fields: [
+      field('Name', 'name', listOf(humanName)),
+      field('Gender', 'gender'),
+      field('Born', 'birthDate', date),
+      field('Identifier', 'identifier', listOf(identifier)),
+      field('Contact', 'telecom', listOf(contactPoint)),
+      field('Address', 'address', listOf(address)),
+      field('Marital status', 'maritalStatus', concept),
+      field('Deceased', 'deceased[x]'),
     ],
-  }),
+  },
 };
+
+/** The element `element` as text (`format`); `<name>[x]`: a choice element, whichever type it has. */
+function field(label: string, element: string, format: (value: unknown) => string = text): FieldSpec {
+  const prefix = choicePrefix(element);
+  return prefix === null
+    ? { lines: (r) => [[label, format(r[element])]], shows: () => [element] }
+    : { lines: (r) => [[label, choice(r, prefix)]], shows: (r) => prefixed(r, prefix) };
+}
+
+/** A line worked out from the whole resource, showing `elements` (`<name>[x]` as in `field`). */
+function derived(label: string, show: (resource: Json) => string, elements: readonly string[]): FieldSpec {
+  return {
+    lines: (r) => [[label, show(r)]],
+    shows: (r) =>
+      elements.flatMap((element) => {
+        const prefix = choicePrefix(element);
+        return prefix === null ? [element] : prefixed(r, prefix);
+      }),
+  };
+}
+
+/** One line per object of the list `element` (e.g. each attachment), labelled by `line`. */
+function each(element: string, line: (item: Json) => readonly [string, string]): FieldSpec {
+  return { lines: (r) => asArray(r[element]).filter(isObject).map(line), shows: () => [element] };
+}
+
+/** `onset` for `onset[x]`, else null. */
+function choicePrefix(element: string): string | null {
+  return element.endsWith('[x]') ? element.slice(0, -'[x]'.length) : null;
+}
 
 /** Not shown among "other details": bookkeeping, and the narrative (XHTML we never render). */
 const HIDDEN = new Set(['resourceType', 'id', 'meta', 'text']);
 
 function summarizeResource(resource: Json): FhirSection {
   const resourceType = String(resource['resourceType'] ?? 'Resource');
-  const extract = Object.hasOwn(EXTRACTORS, resourceType) ? EXTRACTORS[resourceType] : undefined;
-  if (!extract) {
+  const spec = Object.hasOwn(KNOWN_RESOURCES, resourceType) ? KNOWN_RESOURCES[resourceType] : undefined;
+  if (!spec) {
     const { resourceType: _type, ...rest } = resource;
     return treeSection(resourceType, resourceType, rest);
   }
-  const { heading, fields: shown, used } = extract(resource);
-  const usedKeys = new Set(used);
+  const shown = spec.fields
+    .flatMap((f) => f.lines(resource))
+    .filter(([, value]) => value !== '')
+    .map(([label, value]) => ({ label, value }));
+  const used = new Set(spec.fields.flatMap((f) => f.shows(resource)));
   const rest = Object.fromEntries(
-    Object.entries(resource).filter(([key]) => !usedKeys.has(key) && !HIDDEN.has(key)),
+    Object.entries(resource).filter(([key]) => !used.has(key) && !HIDDEN.has(key)),
   );
-  return { kind: 'fields', resourceType, heading, fields: shown, rest: toTree(rest) };
+  return { kind: 'fields', resourceType, heading: spec.heading(resource), fields: shown, rest: toTree(rest) };
 }
 
 function treeSection(resourceType: string, heading: string, value: unknown): FhirSection {
@@ -390,10 +356,6 @@ function observationValue(resource: Json): string {
   return absent ? `Not available (${absent})` : '';
 }
 
-function valueKeys(resource: Json): string[] {
-  return [...prefixed(resource, 'value'), 'dataAbsentReason'];
-}
-
 function referenceRange(value: unknown): string {
   return asArray(value)
     .filter(isObject)
@@ -408,8 +370,9 @@ function referenceRange(value: unknown): string {
 
 // --------------------------------------------------------------------------------- data types
 
-function fields(pairs: readonly (readonly [string, string])[]): FhirField[] {
-  return pairs.filter(([, value]) => value !== '').map(([label, value]) => ({ label, value }));
+/** A list's items as text, the empty ones left out. */
+function listOf(format: (value: unknown) => string, separator = '; '): (value: unknown) => string {
+  return (value) => asArray(value).map(format).filter(Boolean).join(separator);
 }
 
 function isObject(value: unknown): value is Json {

@@ -2,7 +2,6 @@ import {
   ChangeDetectionStrategy,
   Component,
   type ElementRef,
-  computed,
   effect,
   inject,
   signal,
@@ -10,21 +9,12 @@ import {
   viewChild,
 } from '@angular/core';
 
-import { toApiError } from '../core/api-client';
 import { MessagingKeys } from '../messaging/messaging-keys';
-import { EmptyState } from '../shared/empty-state';
-import { ErrorState } from '../shared/error-state';
-import { LoadingState } from '../shared/loading-state';
-import { RecordHistory } from './record-history';
 import { RecordKeySharing } from './record-key-sharing';
-import { RecordReader } from './record-reader';
-import { type RecordRow, RecordTable, rowTitle, withTitles } from './record-table';
+import { RecordList } from './record-list';
+import { type RecordRow, rowTitle } from './record-table';
 import { type AmendTarget, RecordUploadForm } from './record-upload-form';
-import { RecordViewer } from './record-viewer';
-import { RecordsApi, type RecordView } from './records-api';
 import { RecordsUnlock } from './records-unlock';
-
-const PAGE_SIZE = 50;
 
 /**
  * The patient's records (`/patient/records`): add a file or a FHIR resource, see their records
@@ -37,16 +27,7 @@ const PAGE_SIZE = 50;
  */
 @Component({
   selector: 'app-patient-records-page',
-  imports: [
-    EmptyState,
-    ErrorState,
-    LoadingState,
-    RecordHistory,
-    RecordTable,
-    RecordUploadForm,
-    RecordViewer,
-    RecordsUnlock,
-  ],
+  imports: [RecordList, RecordUploadForm, RecordsUnlock],
   template: `
     <h1>Your health records</h1>
     <p class="lede">
@@ -77,137 +58,56 @@ const PAGE_SIZE = 50;
 
       <section class="section" aria-labelledby="records-heading">
         <h2 id="records-heading" #recordsHeading tabindex="-1">Your records</h2>
-        @switch (status()) {
-          @case ('loading') {
-            <app-loading-state label="Loading and decrypting your records…" testId="records-loading" />
-          }
-          @case ('error') {
-            <app-error-state
-              heading="Your records could not be loaded"
-              [message]="error()"
-              testId="records-error"
-              (retry)="load()"
-            />
-          }
-          @default {
-            @if (latest().length === 0) {
-              <app-empty-state heading="You have no records yet." testId="records-empty">
-                Add a file or a FHIR resource above; it is encrypted before it leaves your browser.
-              </app-empty-state>
-            } @else {
-              <app-record-table
-                data-testid="patient-records"
-                caption="Your records, newest first"
-                [rows]="latest()"
-                [amendable]="true"
-                (opened)="open($event)"
-                (amend)="startAmend($event)"
-                (history)="historyOf.set($event)"
-              />
-              @if (nextCursor()) {
-                <div class="actions">
-                  <button type="button" data-testid="records-more" (click)="loadMore()">
-                    Show older records
-                  </button>
-                </div>
-              }
-            }
-          }
-        }
+        <app-record-list
+          testId="records"
+          tableTestId="patient-records"
+          caption="Your records, newest first"
+          loadingLabel="Loading and decrypting your records…"
+          errorHeading="Your records could not be loaded"
+          emptyHeading="You have no records yet."
+          [latestOnly]="true"
+          [amendable]="true"
+          (amend)="startAmend($event)"
+        >
+          Add a file or a FHIR resource above; it is encrypted before it leaves your browser.
+        </app-record-list>
       </section>
-
-      @if (historyOf(); as row) {
-        <app-record-history
-          [of]="row"
-          [known]="rows()"
-          (opened)="open($event)"
-          (closed)="historyOf.set(null)"
-        />
-      }
-      @if (opened(); as record) {
-        <app-record-viewer [record]="record" />
-      }
     }
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class PatientRecordsPage {
   protected readonly keys = inject(MessagingKeys);
-  private readonly api = inject(RecordsApi);
-  private readonly reader = inject(RecordReader);
   private readonly sharing = inject(RecordKeySharing);
 
-  protected readonly status = signal<'loading' | 'ready' | 'error'>('loading');
-  protected readonly error = signal<string | null>(null);
-  protected readonly rows = signal<readonly RecordRow[]>([]);
-  protected readonly nextCursor = signal<string | null>(null);
-  /** Latest versions only: older ones are in each record's history. */
-  protected readonly latest = computed(() => this.rows().filter((r) => r.record.supersededBy === null));
   protected readonly amending = signal<AmendTarget | null>(null);
-  protected readonly historyOf = signal<RecordRow | null>(null);
-  protected readonly opened = signal<RecordView | null>(null);
   protected readonly notice = signal('');
 
+  private readonly list = viewChild(RecordList);
   private readonly recordsHeading = viewChild<ElementRef<HTMLElement>>('recordsHeading');
   private readonly amendHeading = viewChild<ElementRef<HTMLElement>>('amendHeading');
 
   constructor() {
     effect(() => {
-      if (!this.keys.unlocked()) return;
-      untracked(() => {
-        void this.load();
-        void this.sharing.sharePending();
-      });
+      if (this.keys.unlocked()) untracked(() => void this.sharing.sharePending());
     });
-  }
-
-  /** Loads the first page (again). */
-  async load(): Promise<void> {
-    if (this.status() !== 'ready') this.status.set('loading');
-    try {
-      const page = await this.api.list({ limit: PAGE_SIZE });
-      this.rows.set(await withTitles(this.reader, page.items));
-      this.nextCursor.set(page.nextCursor);
-      this.error.set(null);
-      this.status.set('ready');
-    } catch (error) {
-      this.error.set(toApiError(error).message);
-      this.status.set('error');
-    }
-  }
-
-  protected async loadMore(): Promise<void> {
-    const cursor = this.nextCursor();
-    if (!cursor) return;
-    try {
-      const page = await this.api.list({ cursor, limit: PAGE_SIZE });
-      const more = await withTitles(this.reader, page.items);
-      this.rows.update((rows) => [...rows, ...more]);
-      this.nextCursor.set(page.nextCursor);
-    } catch (error) {
-      this.notice.set(toApiError(error).message);
-    }
-  }
-
-  protected open(record: RecordView): void {
-    this.opened.set(record);
   }
 
   protected startAmend(row: RecordRow): void {
     if (row.title === null) return;
-    this.historyOf.set(null);
     this.amending.set({ record: row.record, title: row.title });
     setTimeout(() => this.amendHeading()?.nativeElement.focus());
   }
 
   /** A record (or a new version) is registered: reload until the list shows it, then say so. */
   protected async onSaved(recordId: string, amended: AmendTarget | null): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      await this.load();
-      if (this.rows().some((r) => r.record.id === recordId) || this.status() === 'error') break;
+    const list = this.list();
+    for (let attempt = 0; list && attempt < 5; attempt++) {
+      await list.load();
+      if (list.rows().some((r) => r.record.id === recordId) || list.status() === 'error') break;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-    const saved = this.rows().find((r) => r.record.id === recordId);
+    const saved = list?.rows().find((r) => r.record.id === recordId);
     const title = saved ? rowTitle(saved) : 'Your record';
     this.notice.set(amended ? `New version of ${amended.title} saved.` : `${title} saved.`);
     this.amending.set(null);

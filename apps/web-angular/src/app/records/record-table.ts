@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, input, output } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, input, output } from '@angular/core';
 
 import { DateTimePipe } from '../shared/time-left';
 import { RecordReadError } from './record-keys';
@@ -40,6 +40,16 @@ export function formatSize(bytes: number): string {
   return `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
 
+/** A button on a row of the table. */
+interface RowAction {
+  readonly text: string;
+  readonly testId: string;
+  /** Its accessible name, which names the row: `Open record 1: Blood test`. */
+  readonly name: string;
+  readonly disabled?: boolean;
+  readonly run: () => void;
+}
+
 const STATUS_TEXT: Record<RecordView['status'], string> = {
   pending: 'Registering…',
   registered: 'Registered',
@@ -77,7 +87,8 @@ const STATUS_TEXT: Record<RecordView['status'], string> = {
           </tr>
         </thead>
         <tbody>
-          @for (row of rows(); track row.record.id; let i = $index) {
+          @for (line of lines(); track line.row.record.id) {
+            @let row = line.row;
             <tr
               data-testid="record-row"
               [attr.data-record-id]="row.record.id"
@@ -103,36 +114,16 @@ const STATUS_TEXT: Record<RecordView['status'], string> = {
               <td data-label="Status">{{ statusText[row.record.status] }}</td>
               <td data-label="Actions">
                 <div class="actions">
-                  <button
-                    type="button"
-                    class="button--small"
-                    data-testid="record-open"
-                    [attr.aria-label]="'Open record ' + (i + 1) + ': ' + name(row)"
-                    (click)="opened.emit(row.record)"
-                  >
-                    Open
-                  </button>
-                  @if (amendable() && !row.record.supersededBy && row.record.status !== 'failed') {
+                  @for (action of line.actions; track action.testId) {
                     <button
                       type="button"
                       class="button--small"
-                      data-testid="record-amend"
-                      [attr.aria-label]="'Amend record ' + (i + 1) + ': ' + name(row)"
-                      [disabled]="row.title === null"
-                      (click)="amend.emit(row)"
+                      [attr.data-testid]="action.testId"
+                      [attr.aria-label]="action.name"
+                      [disabled]="action.disabled"
+                      (click)="action.run()"
                     >
-                      Amend
-                    </button>
-                  }
-                  @if (row.record.supersedes || row.record.supersededBy) {
-                    <button
-                      type="button"
-                      class="button--small"
-                      data-testid="record-history"
-                      [attr.aria-label]="'History of record ' + (i + 1) + ': ' + name(row)"
-                      (click)="history.emit(row)"
-                    >
-                      History
+                      {{ action.text }}
                     </button>
                   }
                 </div>
@@ -157,5 +148,33 @@ export class RecordTable {
   protected readonly statusText = STATUS_TEXT;
   protected readonly categoryLabel = recordCategoryLabel;
   protected readonly size = formatSize;
-  protected readonly name = rowTitle;
+  protected readonly lines = computed(() =>
+    this.rows().map((row, i) => ({ row, actions: this.actionsOf(row, `record ${i + 1}: ${rowTitle(row)}`) })),
+  );
+
+  /** The buttons of a row; `name` is how their accessible names call it (`record 1: Blood test`). */
+  private actionsOf(row: RecordRow, name: string): RowAction[] {
+    const { record } = row;
+    const actions: RowAction[] = [
+      { text: 'Open', testId: 'record-open', name: `Open ${name}`, run: () => this.opened.emit(record) },
+    ];
+    if (this.amendable() && !record.supersededBy && record.status !== 'failed') {
+      actions.push({
+        text: 'Amend',
+        testId: 'record-amend',
+        name: `Amend ${name}`,
+        disabled: row.title === null,
+        run: () => this.amend.emit(row),
+      });
+    }
+    if (record.supersedes || record.supersededBy) {
+      actions.push({
+        text: 'History',
+        testId: 'record-history',
+        name: `History of ${name}`,
+        run: () => this.history.emit(row),
+      });
+    }
+    return actions;
+  }
 }

@@ -16,13 +16,14 @@ import { type CategoryName, isCategoryName } from '@custos/chain/categories';
 import { MAX_RECORD_BYTES } from '@custos/domain/records';
 import type { RecordMetadata } from '@custos/e2ee';
 
+import { ActionProgressView } from '../shared/action-progress';
 import { WalletUnlock } from '../shared/wallet-unlock';
 import { blobBytes } from './blob-bytes';
 import { fhirProblem } from './fhir-summary';
 import { RECORD_CATEGORIES, recordCategoryLabel } from './record-categories';
 import { type PreparedRecord, RecordUpload } from './record-upload';
 import type { RecordView } from './records-api';
-import { type UploadProgress, UploadProgressView } from './upload-progress';
+import { UPLOAD_STEPS, type UploadProgress } from './upload-progress';
 
 let nextFormId = 0;
 
@@ -47,7 +48,7 @@ export interface AmendTarget {
  */
 @Component({
   selector: 'app-record-upload-form',
-  imports: [UploadProgressView, WalletUnlock],
+  imports: [ActionProgressView, WalletUnlock],
   template: `
     <form class="record-form" (submit)="submit($event)" novalidate [attr.aria-label]="formLabel()">
       <fieldset class="field">
@@ -157,7 +158,9 @@ export interface AmendTarget {
       </div>
     </form>
     @if (progress().step !== 'idle') {
-      <app-upload-progress
+      <app-action-progress
+        testId="upload-progress"
+        [preparation]="uploadSteps"
         [progress]="progress()"
         [confirmedText]="amending() ? 'The new version is saved.' : 'Your record is saved.'"
         (retry)="retry()"
@@ -190,6 +193,7 @@ export class RecordUploadForm {
   protected readonly category = signal('');
   protected readonly formError = signal<string | null>(null);
   protected readonly progress = signal<UploadProgress>({ step: 'idle' });
+  protected readonly uploadSteps = UPLOAD_STEPS;
   protected readonly busy = signal(false);
   protected readonly formLabel = computed(() =>
     this.amending() ? `New version of ${this.amending()!.title}` : 'Add a record',

@@ -1,7 +1,7 @@
 import { type ComponentFixture, TestBed } from '@angular/core/testing';
 
 import { byTestId } from '../testing/test-helpers';
-import { type ActionProgress, ActionProgressView } from './action-progress';
+import { type ActionProgress, ActionProgressView, type PreparedActionProgress } from './action-progress';
 
 describe('ActionProgressView', () => {
   let fixture: ComponentFixture<ActionProgressView>;
@@ -65,5 +65,74 @@ describe('ActionProgressView', () => {
 
   it('moves focus to the progress sentence when it appears', () => {
     expect(document.activeElement).toBe(byTestId(root, 'action-progress-state'));
+  });
+
+  describe('with steps of its own before signing', () => {
+    type Upload = PreparedActionProgress<'encrypting' | 'uploading', 'encrypted' | 'uploaded'>;
+    const show = async (progress: Upload) => {
+      fixture.componentRef.setInput('progress', progress);
+      await fixture.whenStable();
+    };
+
+    beforeEach(async () => {
+      root.remove();
+      fixture = TestBed.createComponent(ActionProgressView);
+      fixture.componentRef.setInput('testId', 'upload-progress');
+      fixture.componentRef.setInput('confirmedText', 'Your record is saved.');
+      fixture.componentRef.setInput('preparation', [
+        { running: 'encrypting', done: 'encrypted', label: 'Encrypted', sentence: 'Encrypting…' },
+        { running: 'uploading', done: 'uploaded', label: 'Uploaded', sentence: 'Encrypted. Uploading…' },
+      ]);
+      root = fixture.nativeElement as HTMLElement;
+      document.body.appendChild(root);
+      await show({ step: 'encrypting' });
+    });
+
+    const uploadState = () => byTestId(root, 'upload-progress-state').textContent?.trim();
+    const steps = () =>
+      Array.from(root.querySelectorAll('.progress__step')).map((li) => li.textContent?.trim());
+
+    it('lists them first and walks through them to the signed action, under its own test hooks', async () => {
+      expect(steps()).toEqual([
+        'Not yet: Encrypted',
+        'Not yet: Uploaded',
+        'Not yet: Signed',
+        'Not yet: Sent',
+        'Not yet: Confirmed',
+      ]);
+      expect(byTestId(root, 'upload-progress').dataset['step']).toBe('encrypting');
+      expect(uploadState()).toBe('Encrypting…');
+      expect(root.querySelector('.progress__step.is-current')?.textContent).toContain('Encrypted');
+
+      await show({ step: 'uploading' });
+      expect(uploadState()).toBe('Encrypted. Uploading…');
+      expect(done()).toEqual(['Done: Encrypted']);
+
+      await show({ step: 'signing', inExtension: true });
+      expect(uploadState()).toBe('Uploaded. Confirm in your wallet extension…');
+      await show({ step: 'signing' });
+      expect(uploadState()).toBe('Uploaded. Signing…');
+      expect(done()).toEqual(['Done: Encrypted', 'Done: Uploaded']);
+
+      await show({ step: 'sent' });
+      expect(uploadState()).toBe('Sent. Waiting for confirmation…');
+      await show({ step: 'confirmed' });
+      expect(uploadState()).toBe('Your record is saved.');
+      expect(done()).toHaveLength(5);
+      expect(root.querySelector('[data-testid="action-progress"]')).toBeNull();
+    });
+
+    it('keeps what was reached when it fails, with the reason and Retry', async () => {
+      let retried = 0;
+      fixture.componentInstance.retry.subscribe(() => retried++);
+      await show({ step: 'failed', reason: 'Custos cannot be reached.', after: 'uploaded' });
+      expect(done()).toEqual(['Done: Encrypted', 'Done: Uploaded']);
+      expect(byTestId(root, 'upload-progress-reason').textContent).toBe('Custos cannot be reached.');
+      byTestId(root, 'upload-progress-retry').click();
+      expect(retried).toBe(1);
+
+      await show({ step: 'failed', reason: 'Nope.' });
+      expect(done()).toEqual([]);
+    });
   });
 });

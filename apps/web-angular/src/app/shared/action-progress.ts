@@ -28,37 +28,59 @@ export type ActionProgress =
 
 export type ActionStep = ActionProgress['step'];
 
-const STEPS = [
+/**
+ * A step of its own before the signed action, e.g. encrypting then uploading a record: `running` while
+ * it runs (with `sentence`), `done` once done (a failure's `after`), shown as `label`.
+ */
+export interface PreparationStep<Running extends string = string, Done extends string = string> {
+  readonly running: Running;
+  readonly done: Done;
+  readonly label: string;
+  readonly sentence: string;
+}
+
+/** A signed action after preparation steps (`Running`: their running steps, `Done`: their done ones). */
+export type PreparedActionProgress<Running extends string, Done extends string> =
+  | { readonly step: Running }
+  | Exclude<ActionProgress, { readonly step: 'failed' }>
+  | {
+      readonly step: 'failed';
+      readonly reason: string;
+      readonly after?: Done | 'signed' | 'sent';
+    };
+
+/** What the view reads of any progress above. */
+interface ShownProgress {
+  readonly step: string;
+  readonly inExtension?: boolean;
+  readonly reason?: string;
+  readonly after?: string;
+}
+
+const ACTION_STEPS = [
   { key: 'signed', label: 'Signed' },
   { key: 'sent', label: 'Sent' },
   { key: 'confirmed', label: 'Confirmed' },
 ] as const;
 
-const ORDER: Record<Exclude<ActionStep, 'failed'>, number> = {
-  idle: -1,
-  signing: -1,
-  signed: 0,
-  sent: 1,
-  confirmed: 2,
-};
-
 /**
  * The progress of a signed action: Signed → Sent → Confirmed, or Failed with the reason and a Retry
- * button. The sentence is in a live region and receives focus when the component appears, so keyboard
- * and screen-reader users follow along.
+ * button; `preparation` steps, when given, come first (Encrypted → Uploaded → Signed → …). The sentence
+ * is in a live region and receives focus when the component appears, so keyboard and screen-reader
+ * users follow along.
  *
  * `<app-action-progress [progress]="progress()" confirmedText="Access given." (retry)="run()" />`
  *
- * Test hooks: `action-progress` (with `data-step`), `action-progress-state` (the sentence),
- * `action-progress-retry`.
+ * Test hooks (`testId` is `action-progress` unless given): `<testId>` (with `data-step`),
+ * `<testId>-state` (the sentence), `<testId>-reason`, `<testId>-retry`.
  */
 @Component({
   selector: 'app-action-progress',
   template: `
     @let p = progress();
-    <div class="progress" data-testid="action-progress" [attr.data-step]="p.step">
+    <div class="progress" [attr.data-testid]="testId()" [attr.data-step]="p.step">
       <ol class="progress__steps">
-        @for (step of steps; track step.key; let i = $index) {
+        @for (step of steps(); track step.key; let i = $index) {
           <li
             class="progress__step"
             [class.is-done]="reached() >= i"
@@ -68,15 +90,15 @@ const ORDER: Record<Exclude<ActionStep, 'failed'>, number> = {
           </li>
         }
       </ol>
-      <p #status class="progress__state" role="status" tabindex="-1" data-testid="action-progress-state">
+      <p #status class="progress__state" role="status" tabindex="-1" [attr.data-testid]="testId() + '-state'">
         {{ sentence() }}
       </p>
       @if (p.step === 'failed') {
-        <p class="progress__reason" data-testid="action-progress-reason">{{ p.reason }}</p>
+        <p class="progress__reason" [attr.data-testid]="testId() + '-reason'">{{ p.reason }}</p>
         <button
           type="button"
           class="button--primary"
-          data-testid="action-progress-retry"
+          [attr.data-testid]="testId() + '-retry'"
           (click)="retry.emit()"
         >
           Retry
@@ -87,29 +109,50 @@ const ORDER: Record<Exclude<ActionStep, 'failed'>, number> = {
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class ActionProgressView {
-  readonly progress = input.required<ActionProgress>();
+  readonly progress = input.required<ShownProgress>();
   /** The sentence once confirmed, e.g. `Access given.` */
   readonly confirmedText = input('Confirmed.');
+  /** Steps of its own before signing (see `PreparationStep`), in order. */
+  readonly preparation = input<readonly PreparationStep[]>([]);
+  /** Prefix of the test hooks. */
+  readonly testId = input('action-progress');
   /** Emitted by the Retry button of a failed action. */
   readonly retry = output<void>();
 
-  protected readonly steps = STEPS;
   private readonly status = viewChild.required<ElementRef<HTMLElement>>('status');
+
+  protected readonly steps = computed(() => [
+    ...this.preparation().map((step) => ({ key: step.done, label: step.label })),
+    ...ACTION_STEPS,
+  ]);
 
   /** Index of the last step reached (-1 for none); a failure keeps what was reached before it. */
   protected readonly reached = computed(() => {
     const p = this.progress();
-    if (p.step !== 'failed') return ORDER[p.step];
-    return p.after ? ORDER[p.after] : -1;
+    const index = (key: string) => this.steps().findIndex((step) => step.key === key);
+    switch (p.step) {
+      case 'idle':
+        return -1;
+      case 'signing':
+        return this.preparation().length - 1;
+      case 'failed':
+        return p.after ? index(p.after) : -1;
+      default: {
+        const running = this.preparation().findIndex((step) => step.running === p.step);
+        return running >= 0 ? running - 1 : index(p.step);
+      }
+    }
   });
 
   protected readonly sentence = computed(() => {
     const p = this.progress();
+    const prepared = this.preparation().at(-1);
+    const before = prepared ? `${prepared.label}. ` : '';
     switch (p.step) {
       case 'idle':
         return '';
       case 'signing':
-        return p.inExtension ? 'Confirm in your wallet extension…' : 'Signing…';
+        return before + (p.inExtension ? 'Confirm in your wallet extension…' : 'Signing…');
       case 'signed':
         return 'Signed. Sending…';
       case 'sent':
@@ -118,6 +161,8 @@ export class ActionProgressView {
         return this.confirmedText();
       case 'failed':
         return 'It did not go through.';
+      default:
+        return this.preparation().find((step) => step.running === p.step)?.sentence ?? '';
     }
   });
 

@@ -32,7 +32,7 @@ let nextId = 0;
         />
       </div>
     } @else if (wallet.kind() === 'extension') {
-      <p class="hint">Your wallet extension will ask you to confirm.</p>
+      <p class="hint">{{ extensionHint() }}</p>
     }
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -40,6 +40,8 @@ let nextId = 0;
 export class WalletUnlock {
   /** `data-testid` of the passphrase field. */
   readonly testId = input('wallet-passphrase');
+  /** What the wallet extension will ask, said when it is the one signing. */
+  readonly extensionHint = input('Your wallet extension will ask you to confirm.');
 
   protected readonly wallet = inject(Wallet);
   protected readonly id = `wallet-unlock-${++nextId}`;
