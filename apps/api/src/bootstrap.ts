@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DynamicModule, Type } from '@nestjs/common';
-import fastifyHelmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -11,7 +10,7 @@ import { openApiDocument } from './openapi';
 import { registerBodyDepthLimit } from './security/body-depth';
 import { registerBodyLimits } from './security/body-limits';
 import { registerRateLimits } from './security/rate-limits';
-import { securityHeaders } from './security/security-headers';
+import { registerSecurityHeaders, securityHeaders } from './security/security-headers';
 import type { AppConfig } from './config/config.schema';
 import { WebAppService } from './web/web-app.service';
 
@@ -62,7 +61,7 @@ export async function createApp(
 async function hardenHttp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   const webApp = app.get(WebAppService);
   const indexHtml = webApp.available ? readFileSync(path.join(webApp.root, 'index.html'), 'utf8') : undefined;
-  await app.register(fastifyHelmet, securityHeaders(config, indexHtml));
+  registerSecurityHeaders(app.getHttpAdapter().getInstance(), securityHeaders(config, indexHtml));
   // Unset: same-origin only (npm start serves the app from the API), and no CORS headers at all.
   if (config.CORS_ORIGIN.length > 0) {
     app.enableCors({

@@ -401,7 +401,9 @@ export interface AuditDocument extends AccessAuditedData {
 
 export const auditProjection: Projection = {
   name: 'audit',
-  collections: [{ name: 'audit', indexes: ['patient', 'actor', 'occurredAt', 'outcome', 'sequence'] }],
+  // Indexed for what is searched (GET /audit: patient, actor, time; the anchoring's ranges: sequence)
+  // and nothing else: each index is one more B-tree written for every gate decision.
+  collections: [{ name: 'audit', indexes: ['patient', 'actor', 'occurredAt', 'sequence'] }],
   ...on<{ type: 'AccessAudited'; data: AccessAuditedData }>({
     AccessAudited: async (d, event, w) => {
       await w.upsert('audit', {

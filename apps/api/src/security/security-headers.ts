@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { FastifyHelmetOptions } from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from '../config/config.schema';
 
 /**
@@ -104,4 +107,33 @@ function decodeEntities(value: string): string {
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
+}
+
+/** The helmet package that @fastify/helmet runs on (resolved from it, so always the same version). */
+const helmet = createRequire(require.resolve('@fastify/helmet'))('helmet') as typeof import('helmet').default;
+
+/**
+ * Sets the headers of `options` on every response, as @fastify/helmet does with the same options,
+ * but computed once: the plugin builds helmet's middleware again (parsing the whole CSP) on every
+ * request, and the policy never changes while the API runs (no nonces, no per-request directives).
+ */
+export function registerSecurityHeaders(instance: FastifyInstance, options: FastifyHelmetOptions): void {
+  const { global: _global, enableCSPNonces: _nonces, ...helmetOptions } = options;
+  const set = new Map<string, string>();
+  const removed: string[] = [];
+  const recorder = {
+    setHeader: (name: string, value: string | number | readonly string[]) => set.set(name, String(value)),
+    removeHeader: (name: string) => removed.push(name),
+  };
+  // helmet's middleware runs synchronously and only sets or removes headers.
+  helmet(helmetOptions)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
+    if (error) throw error;
+  });
+  const headers = [...set];
+  instance.addHook('onRequest', (_request, reply, done) => {
+    const response = reply.raw;
+    for (const [name, value] of headers) response.setHeader(name, value);
+    for (const name of removed) response.removeHeader(name);
+    done();
+  });
 }

@@ -1,5 +1,6 @@
-import { Module, ValidationPipe } from '@nestjs/common';
+import { type ArgumentMetadata, Module, ValidationPipe } from '@nestjs/common';
 import { APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { IdParam, validIdParam } from '../core/id-param';
 import { DenyByDefaultGuard } from './deny-by-default.guard';
 
 /**
@@ -19,7 +20,7 @@ import { DenyByDefaultGuard } from './deny-by-default.guard';
     {
       provide: APP_PIPE,
       useFactory: () =>
-        new ValidationPipe({
+        new EdgeValidationPipe({
           whitelist: true,
           forbidNonWhitelisted: true,
           transform: true,
@@ -29,3 +30,18 @@ import { DenyByDefaultGuard } from './deny-by-default.guard';
   ],
 })
 export class SecurityModule {}
+
+/**
+ * The ValidationPipe, with a shortcut for the commonest DTO: route parameters that are exactly a valid
+ * `:id` need no class-transformer and class-validator pass (a tenth of a small request's CPU). Anything
+ * else, a bad id included, goes through the pipe and gets its usual 400.
+ */
+class EdgeValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'param' && metadata.metatype === IdParam) {
+      const valid = validIdParam(value);
+      if (valid) return valid;
+    }
+    return super.transform(value, metadata);
+  }
+}

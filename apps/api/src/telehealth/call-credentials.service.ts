@@ -63,7 +63,15 @@ export class CallCredentialsService {
     private readonly audit: AuditRecorder,
   ) {}
 
-  async issue(sessionId: string, context: CommandContext): Promise<CallCredentials> {
+  /**
+   * `callerRoles`: the caller's roles as the RolesGuard read them for this request, so the consent
+   * check need not read the directory again; read here when not given.
+   */
+  async issue(
+    sessionId: string,
+    context: CommandContext,
+    callerRoles?: readonly string[],
+  ): Promise<CallCredentials> {
     const { actor, now } = context;
     const doc = await this.readModels.get<ConsultationDocument>('consultations', sessionId);
     const audit = (outcome: AccessAuditedData['outcome'], reason: string) =>
@@ -91,7 +99,10 @@ export class CallCredentialsService {
       await audit('denied', check.reason);
       throw forbidden(check.code, check.reason);
     }
-    if (actor === doc.provider && !(await this.consent.isActive(doc.patient, actor, doc.category, now))) {
+    if (
+      actor === doc.provider &&
+      !(await this.consent.isActive(doc.patient, actor, doc.category, now, callerRoles))
+    ) {
       const reason =
         "the patient's consent for this consultation is not active (no grant for its category or for telehealth, or it expired or was revoked)";
       await audit('denied', reason);

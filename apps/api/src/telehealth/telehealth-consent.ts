@@ -17,8 +17,20 @@ export const TELEHEALTH_CATEGORY = 'telehealth';
 export class TelehealthConsent {
   constructor(@Inject(READ_MODEL_STORE) private readonly readModels: ReadModelStore) {}
 
-  async isActive(patient: string, provider: string, category: string, now: Date): Promise<boolean> {
-    const directory = await this.readModels.get<DirectoryDocument>('directory', provider);
+  /**
+   * `providerRoles`: the provider's roles when the caller read them in this request already (the
+   * RolesGuard does on every request), which spares a second read of the same directory document.
+   */
+  async isActive(
+    patient: string,
+    provider: string,
+    category: string,
+    now: Date,
+    providerRoles?: readonly string[],
+  ): Promise<boolean> {
+    const directory: Pick<DirectoryDocument, 'isProvider'> | null = providerRoles
+      ? { isProvider: providerRoles.includes('provider') }
+      : await this.readModels.get<DirectoryDocument>('directory', provider);
     // Without the provider role nothing counts: no need to read the grants.
     if (directory?.isProvider !== true) return false;
     const seconds = unixSeconds(now);

@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { unixSeconds } from '@custos/domain';
+import type { FastifyRequest } from 'fastify';
 import { Roles } from '../auth/roles.decorator';
 import type { CommandContext } from '../core/aggregate-repository';
 import { IdParam } from '../core/id-param';
@@ -111,8 +112,13 @@ export class TelehealthController {
   /** Credentials to join the call (TRTC, or a token for the built-in signalling); checked and audited. */
   @Post(':id/credentials')
   @HttpCode(200)
-  issueCredentials(@Context() context: CommandContext, @Param() params: IdParam): Promise<CallCredentials> {
-    return this.credentials.issue(params.id, context);
+  issueCredentials(
+    @Context() context: CommandContext,
+    @Param() params: IdParam,
+    @Req() request: FastifyRequest,
+  ): Promise<CallCredentials> {
+    // The roles the RolesGuard read for this request: the consent check needs the provider's.
+    return this.credentials.issue(params.id, context, request.principal?.roles);
   }
 
   private run(context: CommandContext, command: RunConsultationCommand['command']) {
