@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { WalCheckpointer } from '../event-store/wal-checkpointer';
 import {
   assertCollectionSpecs,
   assertId,
@@ -56,8 +55,6 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
   private readonly units = new UnitContext();
   private readonly writeStatements = new Map<string, Database.Statement>();
   private readonly readStatements = new Map<string, Database.Statement>();
-  /** Copies the WAL into the file off the event loop (see WalCheckpointer). */
-  private readonly checkpointer: WalCheckpointer;
   private closed = false;
 
   /** Opens (creating if needed) `read-models.sqlite` in `dataDir`. */
@@ -82,13 +79,6 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
     }
     this.readDb.pragma('busy_timeout = 5000');
     this.readDb.pragma('query_only = ON');
-    // Every batch a projection applies is a commit: SQLite would otherwise copy the WAL into the file in
-    // one of them every thousand pages, stalling the requests queued behind it on the event loop.
-    this.checkpointer = new WalCheckpointer(file, () => {
-      // The thread is gone: commits checkpoint again, as SQLite does by default.
-      if (!this.closed) this.writeDb.pragma('wal_autocheckpoint = 1000');
-    });
-    this.writeDb.pragma('wal_autocheckpoint = 0');
   }
 
   async register(collections: readonly CollectionSpec[]): Promise<void> {
@@ -252,7 +242,6 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
     await this.queue.drained();
     // Lets SQLite gather the statistics that help it pick between indexes (cheap when nothing changed).
     this.writeDb.pragma('optimize');
-    await this.checkpointer.stop();
     this.readDb.close();
     this.writeDb.close();
   }
