@@ -347,7 +347,11 @@ export async function startApi(
   const launch = async () => {
     starts++;
     const log = openSync(logFile, 'a');
-    const started = spawn(process.execPath, command.args, {
+    // RELIABILITY_API_NODE_ARGS: node options for the API processes, to look inside one, e.g.
+    // `--cpu-prof --cpu-prof-dir=/tmp/prof` or `--heapsnapshot-signal=SIGUSR2`.
+    const extra = (process.env.RELIABILITY_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const args = [...extra, ...command.args];
+    const started = spawn(process.execPath, args, {
       cwd: ROOT,
       env,
       stdio: ['ignore', log, log],

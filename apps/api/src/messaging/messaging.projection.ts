@@ -415,9 +415,24 @@ export const messagingProjection: Projection = {
   collections: [
     { name: 'messaging_keys', indexes: [] },
     { name: 'conversations', indexes: ['patient', 'lastActivityAt'] },
-    { name: 'conversation_members', indexes: ['participant', 'conversationId', 'hidden', 'lastActivityAt'] },
+    {
+      name: 'conversation_members',
+      indexes: ['participant', 'conversationId', 'hidden', 'lastActivityAt'],
+      compoundIndexes: [
+        ['participant', 'lastActivityAt'],
+        ['participant', 'hidden', 'lastActivityAt'],
+      ],
+    },
     { name: 'messages', indexes: ['conversationId', 'position'] },
-    { name: 'message_feed', indexes: ['recipient', 'conversationId', 'item', 'position'] },
+    {
+      name: 'message_feed',
+      indexes: ['recipient', 'conversationId', 'item', 'position'],
+      // A conversation's page of messages; a connection's replay from a position.
+      compoundIndexes: [
+        ['recipient', 'conversationId', 'item', 'position'],
+        ['recipient', 'position'],
+      ],
+    },
   ],
   eventTypes: new Set(Object.keys(table)),
   apply: async (event, writer) => {

@@ -139,9 +139,29 @@ async function updateRelay(
 export const consentsProjection: Projection = {
   name: 'consents',
   collections: [
-    { name: 'consents', indexes: ['patient', 'provider', 'category', 'status', 'expiresAt'] },
-    { name: 'consent_requests', indexes: ['patient', 'provider', 'status', 'requestedAt'] },
-    { name: 'consent_relays', indexes: ['patient', 'status', 'submittedAt'] },
+    {
+      name: 'consents',
+      indexes: ['patient', 'provider', 'category', 'status', 'expiresAt'],
+      compoundIndexes: [
+        ['patient', 'expiresAt'],
+        ['provider', 'status', 'expiresAt'],
+      ],
+    },
+    {
+      name: 'consent_requests',
+      indexes: ['patient', 'provider', 'status', 'requestedAt'],
+      compoundIndexes: [
+        ['patient', 'requestedAt'],
+        ['patient', 'status', 'requestedAt'],
+        ['provider', 'requestedAt'],
+        ['provider', 'status', 'requestedAt'],
+      ],
+    },
+    {
+      name: 'consent_relays',
+      indexes: ['patient', 'status', 'submittedAt'],
+      compoundIndexes: [['status', 'submittedAt']],
+    },
     { name: 'consent_pending_requests', indexes: [] },
   ],
   ...on<ConsentEvent>({
@@ -290,7 +310,11 @@ async function directoryEntry(w: ReadModelWriter, account: string): Promise<Dire
 export const directoryProjection: Projection = {
   name: 'directory',
   collections: [
-    { name: 'directory', indexes: ['isProvider', 'isEmergency', 'isAuditor', 'isAdmin', 'name'] },
+    {
+      name: 'directory',
+      indexes: ['isProvider', 'isEmergency', 'isAuditor', 'isAdmin', 'name'],
+      compoundIndexes: [['isProvider', 'name']],
+    },
   ],
   ...on<DirectoryEvent>({
     RoleGranted: async (d, event, w) => {
@@ -403,7 +427,17 @@ export const auditProjection: Projection = {
   name: 'audit',
   // Indexed for what is searched (GET /audit: patient, actor, time; the anchoring's ranges: sequence)
   // and nothing else: each index is one more B-tree written for every gate decision.
-  collections: [{ name: 'audit', indexes: ['patient', 'actor', 'occurredAt', 'sequence'] }],
+  collections: [
+    {
+      name: 'audit',
+      indexes: ['patient', 'actor', 'occurredAt', 'sequence'],
+      compoundIndexes: [
+        ['patient', 'occurredAt'],
+        ['actor', 'occurredAt'],
+        ['patient', 'actor', 'occurredAt'],
+      ],
+    },
+  ],
   ...on<{ type: 'AccessAudited'; data: AccessAuditedData }>({
     AccessAudited: async (d, event, w) => {
       await w.upsert('audit', {
@@ -481,7 +515,13 @@ async function notify(
 
 export const notificationsProjection: Projection = {
   name: 'notifications',
-  collections: [{ name: 'notifications', indexes: ['recipient', 'occurredAt', 'kind'] }],
+  collections: [
+    {
+      name: 'notifications',
+      indexes: ['recipient', 'occurredAt', 'kind'],
+      compoundIndexes: [['recipient', 'occurredAt']],
+    },
+  ],
   ...on<ConsentEvent | EmergencyEvent | ConversationEvent>({
     ConsentRequested: (d, e, w) =>
       notify(w, e, d.patient, 'consent_requested', {

@@ -20,7 +20,7 @@ import {
   CollectionRegistry,
   documentJson,
   encodeCursor,
-  indexFields,
+  indexKeys,
   type ReadModelStoreAdapter,
   SerialQueue,
   UnitContext,
@@ -107,9 +107,10 @@ export class MongoReadModelStore implements ReadModelStoreAdapter {
     for (const spec of collections) {
       const collection = this.collection(spec.name);
       // createIndex is a no-op for an index that exists with the same keys.
-      for (const field of indexFields(spec)) {
-        await collection.createIndex({ [field]: 1 });
-        await collection.createIndex({ [field]: 1, _id: 1 });
+      for (const fields of indexKeys(spec)) {
+        const keys = Object.fromEntries(fields.map((field) => [field, 1 as const]));
+        if (fields.length === 1) await collection.createIndex(keys);
+        await collection.createIndex({ ...keys, _id: 1 });
       }
     }
     this.registry.add(collections);

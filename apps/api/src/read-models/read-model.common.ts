@@ -44,6 +44,14 @@ export function assertCollectionSpecs(specs: readonly CollectionSpec[]): void {
   for (const spec of specs) {
     assertIdentifier('collection', spec.name);
     for (const field of spec.indexes) assertIdentifier('index field', field);
+    for (const fields of spec.compoundIndexes ?? []) {
+      const named = `read models: compound index [${fields.join(', ')}] of "${spec.name}"`;
+      if (fields.length < 2) throw new Error(`${named} needs at least two fields`);
+      if (new Set(fields).size !== fields.length) throw new Error(`${named} repeats a field`);
+      for (const field of fields)
+        if (field === 'id' || !spec.indexes.includes(field))
+          throw new Error(`${named}: "${field}" is not one of the collection's index fields`);
+    }
   }
 }
 
@@ -71,9 +79,13 @@ export class CollectionRegistry {
   }
 }
 
-/** The index fields of a spec that need an index of their own (`id` has the primary key). */
-export function indexFields(spec: CollectionSpec): string[] {
-  return [...new Set(spec.indexes)].filter((field) => field !== 'id');
+/**
+ * The indexes a spec needs, each a list of fields (`id`, the tie-breaker of every sort, is appended by
+ * the adapters): one per index field (`id` has the primary key), then the compound ones.
+ */
+export function indexKeys(spec: CollectionSpec): string[][] {
+  const single = [...new Set(spec.indexes)].filter((field) => field !== 'id').map((field) => [field]);
+  return [...single, ...(spec.compoundIndexes ?? []).map((fields) => [...fields])];
 }
 
 export type SortDirection = 'asc' | 'desc';

@@ -19,7 +19,15 @@ export interface StoreUnderTest {
   dispose(): Promise<void>;
 }
 
-const AUDIT: CollectionSpec = { name: 'audit', indexes: ['patient', 'actor', 'at', 'rank'] };
+// The compound indexes serve the finds below that filter on one field and sort on another.
+const AUDIT: CollectionSpec = {
+  name: 'audit',
+  indexes: ['patient', 'actor', 'at', 'rank'],
+  compoundIndexes: [
+    ['patient', 'rank'],
+    ['actor', 'at'],
+  ],
+};
 const PEOPLE: CollectionSpec = { name: 'people', indexes: ['role', 'active'] };
 
 interface AuditDocument extends ReadDocument {
@@ -216,6 +224,21 @@ export function readModelConformance(adapter: string, open: () => Promise<StoreU
         ]) {
           await assert.rejects(store.register([spec]), /not a plain identifier|reserved/, spec.name);
         }
+      });
+
+      it('refuses a compound index of one field, with a field twice, or with a field that is not an index', async (store) => {
+        for (const [compound, problem] of [
+          [['patient'], /at least two fields/],
+          [['patient', 'patient'], /repeats a field/],
+          [['patient', 'elsewhere'], /"elsewhere" is not one of the collection's index fields/],
+          [['patient', 'id'], /"id" is not one of/],
+        ] as const) {
+          await assert.rejects(
+            store.register([{ name: 'compound', indexes: ['patient', 'at'], compoundIndexes: [compound] }]),
+            problem,
+          );
+        }
+        await assert.rejects(store.find('compound'), /not registered/, 'nothing was registered');
       });
 
       it('an unregistered collection is a programming error, not a bad query', async (store) => {

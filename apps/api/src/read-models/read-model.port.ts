@@ -19,6 +19,13 @@ export interface CollectionSpec {
   name: string;
   /** Top-level fields that queries may filter (equality or range) and sort on. */
   indexes: readonly string[];
+  /**
+   * Indexes over several of those fields, in order: the fields a query matches by equality first, the
+   * field it sorts or ranges on last. A query that filters on one field and sorts on another reads just
+   * its page through such an index; with single-field indexes it reads every document matching the
+   * filter, so its cost grows with the collection (a conversation's feed, a patient's requests).
+   */
+  compoundIndexes?: readonly (readonly string[])[];
 }
 
 export interface FindQuery {

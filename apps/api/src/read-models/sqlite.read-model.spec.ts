@@ -25,7 +25,7 @@ readModelConformance('sqlite', async () => {
 });
 
 describe('sqlite read models', () => {
-  const AUDIT = { name: 'audit', indexes: ['patient', 'at'] };
+  const AUDIT = { name: 'audit', indexes: ['patient', 'actor', 'at'], compoundIndexes: [['actor', 'at']] };
 
   test('the file is read-models.sqlite in the data folder (created if missing), in WAL mode', async () => {
     const folder = path.join(tempFolder(), 'nested', 'data');
@@ -114,6 +114,33 @@ describe('sqlite read models', () => {
       assert.match(plans.nextPage, /SEARCH .*USING INDEX "?rm_audit\.at"? \(<expr><\?\)/);
       assert.match(plans.byId, /USING INDEX sqlite_autoindex_rm_audit_1 \(id=\?\)/);
       for (const plan of Object.values(plans)) assert.doesNotMatch(plan, /SCAN rm_audit$/m);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a filter on one field sorted on another reads its page through the compound index, with no sort step', async () => {
+    const store = SqliteReadModelStore.open(tempFolder());
+    try {
+      await store.register([AUDIT]);
+      await store.applyAtomically('audit', 0, async (writer) => {
+        for (let i = 0; i < 50; i += 1)
+          await writer.upsert('audit', {
+            id: `e${i}`,
+            actor: `a${i % 3}`,
+            patient: `p${i % 5}`,
+            at: String(1000 + i),
+          });
+      });
+      const query = { where: { actor: 'a1' }, sort: { field: 'at', direction: 'desc' as const }, limit: 5 };
+      const { nextCursor } = await store.find('audit', query);
+      for (const plan of [
+        store.queryPlan('audit', query),
+        store.queryPlan('audit', { ...query, cursor: nextCursor! }),
+      ]) {
+        assert.match(plan, /SEARCH rm_audit USING INDEX "?rm_audit\.actor\+at"? \(<expr>=\?/);
+        assert.doesNotMatch(plan, /TEMP B-TREE/);
+      }
     } finally {
       await store.close();
     }

@@ -10,7 +10,7 @@ import {
   CollectionRegistry,
   documentJson,
   encodeCursor,
-  indexFields,
+  indexKeys,
   type ReadModelStoreAdapter,
   SerialQueue,
   UnitContext,
@@ -90,9 +90,10 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
         for (const spec of collections) {
           const table = tableName(spec.name);
           this.writeDb.exec(`CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
-          for (const field of indexFields(spec))
+          for (const fields of indexKeys(spec))
             this.writeDb.exec(
-              `CREATE INDEX IF NOT EXISTS "rm_${spec.name}.${field}" ON ${table} (${fieldSql(field)}, id)`,
+              `CREATE INDEX IF NOT EXISTS "rm_${spec.name}.${fields.join('+')}" ` +
+                `ON ${table} (${fields.map(fieldSql).join(', ')}, id)`,
             );
         }
       })();

@@ -92,8 +92,16 @@ async function upsertMember(
 export const consultationsProjection: Projection = {
   name: 'consultations',
   collections: [
-    { name: 'consultations', indexes: ['provider', 'patient', 'status', 'endsAt', 'pendingOutcome'] },
-    { name: 'consultation_members', indexes: ['participant', 'session', 'admitted', 'startsAt'] },
+    {
+      name: 'consultations',
+      indexes: ['provider', 'patient', 'status', 'endsAt', 'pendingOutcome'],
+      compoundIndexes: [['pendingOutcome', 'endsAt']],
+    },
+    {
+      name: 'consultation_members',
+      indexes: ['participant', 'session', 'admitted', 'startsAt'],
+      compoundIndexes: [['participant', 'admitted', 'startsAt']],
+    },
   ],
   eventTypes: new Set(Object.keys(EVENT_TYPES)),
   apply: async (event: RecordedEvent, w: ReadModelWriter) => {
