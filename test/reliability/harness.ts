@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RecordedEvent } from '@custos/domain';
 import { type HDNodeWallet, Wallet } from 'ethers';
+import WebSocket from 'ws';
 import { HealthRecordAccessControl__factory } from '../../libs/chain/src';
 import { signIn as signInThroughApi } from '../../apps/api/src/auth/testing';
 import { loadConfig } from '../../apps/api/src/config/load-config';
@@ -252,6 +253,11 @@ export interface ApiProcess {
   rss(): number;
   /** CPU time the running process has used, user and system, in seconds (from /proc). */
   cpuSeconds(): number;
+  /**
+   * A full garbage collection in the running process, through its inspector (started with
+   * `inspect: true`): what it still holds after one, not when its collector last ran.
+   */
+  collectGarbage(): Promise<void>;
   /** The end of what the processes wrote (for failure messages). */
   logTail(lines?: number): string;
 }
@@ -304,7 +310,7 @@ const CLEARED = [
  */
 export async function startApi(
   dataDir: string,
-  options: { chain?: Chain; env?: Record<string, string> } = {},
+  options: { chain?: Chain; env?: Record<string, string>; inspect?: boolean } = {},
 ): Promise<ApiProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -350,7 +356,9 @@ export async function startApi(
     // RELIABILITY_API_NODE_ARGS: node options for the API processes, to look inside one, e.g.
     // `--cpu-prof --cpu-prof-dir=/tmp/prof` or `--heapsnapshot-signal=SIGUSR2`.
     const extra = (process.env.RELIABILITY_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const args = [...extra, ...command.args];
+    // The inspector on a port of its own choosing, on the loopback only (it says which in the log).
+    const inspect = options.inspect ? ['--inspect=127.0.0.1:0'] : [];
+    const args = [...extra, ...inspect, ...command.args];
     const started = spawn(process.execPath, args, {
       cwd: ROOT,
       env,
@@ -414,6 +422,30 @@ export async function startApi(
       const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status);
       if (!kb) throw new Error('no VmRSS in /proc/<pid>/status');
       return Number(kb[1]) * 1024;
+    },
+    async collectGarbage() {
+      assert.ok(options.inspect, 'collectGarbage needs startApi(…, { inspect: true })');
+      const listening = [...readFileSync(logFile, 'utf8').matchAll(/Debugger listening on (ws:\/\/\S+)/g)].at(
+        -1,
+      );
+      assert.ok(listening, 'the API did not say where its inspector listens');
+      const socket = new WebSocket(listening[1]!);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          socket.once('open', () =>
+            socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })),
+          );
+          socket.on('message', (data) => {
+            const reply = JSON.parse(String(data)) as { id?: number; error?: { message: string } };
+            if (reply.id !== 1) return;
+            if (reply.error) reject(new Error(`HeapProfiler.collectGarbage: ${reply.error.message}`));
+            else resolve();
+          });
+          socket.once('error', reject);
+        });
+      } finally {
+        socket.close();
+      }
     },
     cpuSeconds() {
       // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name), in clock ticks of 1/100 s.

@@ -138,8 +138,8 @@ describe('consent: requests', () => {
       requested('r2', 'imaging'),
       granted(),
     ]);
-    assert.equal(state.requests.r1?.status, 'granted');
-    assert.equal(state.requests.r2?.status, 'pending');
+    assert.equal(state.requests.get('r1')?.status, 'granted');
+    assert.equal(state.requests.get('r2')?.status, 'pending');
   });
 });
 

@@ -139,13 +139,14 @@ export type ConsentCommand =
 
 export type RequestStatus = 'pending' | 'declined' | 'granted';
 
+/**
+ * What the decisions need to know of a provider's request (its purpose, duration and time are in the
+ * event and the read model): a patient's stream holds every request ever made, and its folded state
+ * stays in memory while in use (AggregateRepository).
+ */
 export interface ConsentRequest {
-  requestId: string;
   provider: string;
   category: string;
-  purpose: string;
-  durationSeconds: number;
-  requestedAt: string;
   status: RequestStatus;
 }
 
@@ -171,7 +172,8 @@ export interface Relay {
 
 export interface ConsentState {
   patient: string | null;
-  requests: Readonly<Record<string, ConsentRequest>>;
+  /** By request id, in the order they were made. */
+  requests: ReadonlyMap<string, ConsentRequest>;
   /** Keyed by `grantKey(provider, category)`; expired grants stay until revoked (the chain keeps them too). */
   grants: Readonly<Record<string, Grant>>;
   relays: Readonly<Record<string, Relay>>;
@@ -189,7 +191,7 @@ export function activeGrants(state: ConsentState, now: Date): Grant[] {
 
 // ----------------------------------------------------------------------------------------- decider
 
-const initialState: ConsentState = { patient: null, requests: {}, grants: {}, relays: {} };
+const initialState: ConsentState = { patient: null, requests: new Map(), grants: {}, relays: {} };
 
 function requirePatient(state: ConsentState, patient: string): void {
   if (state.patient !== null && state.patient !== patient) {
@@ -281,16 +283,17 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
       ) {
         throw invalid('invalid_duration', 'durationSeconds must be between 1 hour and 365 days');
       }
-      if (state.requests[command.requestId]) {
+      if (state.requests.has(command.requestId)) {
         throw conflict('request_exists', `request ${command.requestId} already exists`);
       }
-      const pending = Object.values(state.requests).find(
-        (r) => r.status === 'pending' && r.provider === command.provider && r.category === command.category,
+      const pending = [...state.requests].find(
+        ([, r]) =>
+          r.status === 'pending' && r.provider === command.provider && r.category === command.category,
       );
       if (pending) {
         throw conflict(
           'request_already_pending',
-          `a request for ${command.category} from this provider is already pending (${pending.requestId})`,
+          `a request for ${command.category} from this provider is already pending (${pending[0]})`,
         );
       }
       return [
@@ -311,7 +314,7 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
     }
 
     case 'DeclineConsentRequest': {
-      const request = state.requests[command.requestId];
+      const request = state.requests.get(command.requestId);
       if (!request || state.patient === null) {
         throw notFound('request_not_found', `no consent request ${command.requestId}`);
       }
@@ -323,7 +326,7 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
           type: 'ConsentRequestDeclined',
           version: 1,
           data: {
-            requestId: request.requestId,
+            requestId: command.requestId,
             patient: state.patient,
             provider: request.provider,
             category: request.category,
@@ -340,7 +343,7 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
       }
       const requestIds = command.requestIds ?? [];
       for (const requestId of requestIds) {
-        const request = state.requests[requestId];
+        const request = state.requests.get(requestId);
         if (!request) throw notFound('request_not_found', `no consent request ${requestId}`);
         if (!command.grants.some((g) => g.provider === request.provider && g.category === request.category)) {
           throw invalid('request_mismatch', `the grant does not answer request ${requestId}`);
@@ -525,30 +528,20 @@ function withRelay(state: ConsentState, relayId: string, change: Partial<Relay>)
 function evolve(state: ConsentState, event: ConsentEvent): ConsentState {
   switch (event.type) {
     case 'ConsentRequested': {
-      const { requestId, patient, provider, category, purpose, durationSeconds, requestedAt } = event.data;
+      const { requestId, patient, provider, category } = event.data;
       return {
         ...state,
         patient,
-        requests: {
-          ...state.requests,
-          [requestId]: {
-            requestId,
-            provider,
-            category,
-            purpose,
-            durationSeconds,
-            requestedAt,
-            status: 'pending',
-          },
-        },
+        requests: new Map(state.requests).set(requestId, { provider, category, status: 'pending' }),
       };
     }
     case 'ConsentRequestDeclined': {
-      const request = state.requests[event.data.requestId];
+      const { requestId } = event.data;
+      const request = state.requests.get(requestId);
       if (!request) return state;
       return {
         ...state,
-        requests: { ...state.requests, [request.requestId]: { ...request, status: 'declined' } },
+        requests: new Map(state.requests).set(requestId, { ...request, status: 'declined' }),
       };
     }
     case 'ConsentGrantSubmitted':
@@ -596,14 +589,11 @@ function evolve(state: ConsentState, event: ConsentEvent): ConsentState {
     case 'ConsentGranted': {
       const { patient, provider, category, expiresAt } = event.data;
       // A grant on-chain answers every pending request for the same provider and category.
-      const requests = Object.fromEntries(
-        Object.entries(state.requests).map(([id, r]) => [
-          id,
-          r.status === 'pending' && r.provider === provider && r.category === category
-            ? { ...r, status: 'granted' as const }
-            : r,
-        ]),
-      );
+      const requests = new Map(state.requests);
+      for (const [id, r] of state.requests) {
+        if (r.status === 'pending' && r.provider === provider && r.category === category)
+          requests.set(id, { ...r, status: 'granted' });
+      }
       return {
         ...state,
         patient,
