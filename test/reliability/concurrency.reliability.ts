@@ -21,6 +21,7 @@ import {
   type ConsentState,
   consentStream,
   fold,
+  keyedEntries,
   type RecordedEvent,
 } from '@custos/domain';
 import { Wallet } from 'ethers';
@@ -218,13 +219,13 @@ describe('concurrency: 200 conflicting commands at once on one consent stream', 
     const folded = fold(consentDecider, [...beforeBurst, ...burst] as unknown as ConsentEvent[]);
     assert.deepEqual(state, folded);
     // At most one pending request per provider and category, as the rules say.
-    const pending = [...state.requests.values()].filter((r) => r.status === 'pending');
+    const pending = [...keyedEntries(state.requests)].map(([, r]) => r).filter((r) => r.status === 'pending');
     assert.equal(new Set(pending.map((r) => `${r.provider}|${r.category}`)).size, pending.length);
     // The read model agrees with the state, request by request.
     const documents = requestDocuments.filter((d) => d.patient === patient.address);
     assert.deepEqual(
       documents.map((d) => [d.id, d.status]).sort(),
-      [...state.requests].map(([id, r]) => [id, r.status]).sort(),
+      [...keyedEntries(state.requests)].map(([id, r]) => [id, r.status]).sort(),
     );
   });
 });

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { activeGrants, type ConsentEvent, consentDecider, MAX_GRANT_SECONDS } from './consent';
 import { fold } from './decider';
+import { keyedGet } from './keyed-map';
 import { scenario } from './testing/scenario';
 
 const patient = '0x00000000000000000000000000000000000000a1';
@@ -138,8 +139,8 @@ describe('consent: requests', () => {
       requested('r2', 'imaging'),
       granted(),
     ]);
-    assert.equal(state.requests.get('r1')?.status, 'granted');
-    assert.equal(state.requests.get('r2')?.status, 'pending');
+    assert.equal(keyedGet(state.requests, 'r1')?.status, 'granted');
+    assert.equal(keyedGet(state.requests, 'r2')?.status, 'pending');
   });
 });
 

@@ -1,5 +1,6 @@
 import { conflict, type Decider, invalid, notFound, unixSeconds } from './decider';
 import type { EventDraft } from './events';
+import { emptyKeyedMap, type KeyedMap, keyedEntries, keyedGet, keyedHas, keyedSet } from './keyed-map';
 
 /**
  * Consent, one stream per patient (`consent-<patient>`). The chain is the truth about grants:
@@ -172,8 +173,8 @@ export interface Relay {
 
 export interface ConsentState {
   patient: string | null;
-  /** By request id, in the order they were made. */
-  requests: ReadonlyMap<string, ConsentRequest>;
+  /** By request id. */
+  requests: KeyedMap<ConsentRequest>;
   /** Keyed by `grantKey(provider, category)`; expired grants stay until revoked (the chain keeps them too). */
   grants: Readonly<Record<string, Grant>>;
   relays: Readonly<Record<string, Relay>>;
@@ -191,7 +192,7 @@ export function activeGrants(state: ConsentState, now: Date): Grant[] {
 
 // ----------------------------------------------------------------------------------------- decider
 
-const initialState: ConsentState = { patient: null, requests: new Map(), grants: {}, relays: {} };
+const initialState: ConsentState = { patient: null, requests: emptyKeyedMap(), grants: {}, relays: {} };
 
 function requirePatient(state: ConsentState, patient: string): void {
   if (state.patient !== null && state.patient !== patient) {
@@ -283,10 +284,10 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
       ) {
         throw invalid('invalid_duration', 'durationSeconds must be between 1 hour and 365 days');
       }
-      if (state.requests.has(command.requestId)) {
+      if (keyedHas(state.requests, command.requestId)) {
         throw conflict('request_exists', `request ${command.requestId} already exists`);
       }
-      const pending = [...state.requests].find(
+      const pending = [...keyedEntries(state.requests)].find(
         ([, r]) =>
           r.status === 'pending' && r.provider === command.provider && r.category === command.category,
       );
@@ -314,7 +315,7 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
     }
 
     case 'DeclineConsentRequest': {
-      const request = state.requests.get(command.requestId);
+      const request = keyedGet(state.requests, command.requestId);
       if (!request || state.patient === null) {
         throw notFound('request_not_found', `no consent request ${command.requestId}`);
       }
@@ -343,7 +344,7 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
       }
       const requestIds = command.requestIds ?? [];
       for (const requestId of requestIds) {
-        const request = state.requests.get(requestId);
+        const request = keyedGet(state.requests, requestId);
         if (!request) throw notFound('request_not_found', `no consent request ${requestId}`);
         if (!command.grants.some((g) => g.provider === request.provider && g.category === request.category)) {
           throw invalid('request_mismatch', `the grant does not answer request ${requestId}`);
@@ -532,16 +533,16 @@ function evolve(state: ConsentState, event: ConsentEvent): ConsentState {
       return {
         ...state,
         patient,
-        requests: new Map(state.requests).set(requestId, { provider, category, status: 'pending' }),
+        requests: keyedSet(state.requests, requestId, { provider, category, status: 'pending' }),
       };
     }
     case 'ConsentRequestDeclined': {
       const { requestId } = event.data;
-      const request = state.requests.get(requestId);
+      const request = keyedGet(state.requests, requestId);
       if (!request) return state;
       return {
         ...state,
-        requests: new Map(state.requests).set(requestId, { ...request, status: 'declined' }),
+        requests: keyedSet(state.requests, requestId, { ...request, status: 'declined' }),
       };
     }
     case 'ConsentGrantSubmitted':
@@ -589,10 +590,10 @@ function evolve(state: ConsentState, event: ConsentEvent): ConsentState {
     case 'ConsentGranted': {
       const { patient, provider, category, expiresAt } = event.data;
       // A grant on-chain answers every pending request for the same provider and category.
-      const requests = new Map(state.requests);
-      for (const [id, r] of state.requests) {
+      let requests = state.requests;
+      for (const [id, r] of keyedEntries(state.requests)) {
         if (r.status === 'pending' && r.provider === provider && r.category === category)
-          requests.set(id, { ...r, status: 'granted' });
+          requests = keyedSet(requests, id, { ...r, status: 'granted' });
       }
       return {
         ...state,

@@ -1,6 +1,7 @@
 // The pure domain: commands, events, deciders and policies. No I/O and no framework code.
 export * from './events';
 export * from './decider';
+export * from './keyed-map';
 export * from './consent';
 export * from './directory';
 export * from './emergency';

@@ -1,5 +1,6 @@
 import { conflict, type Decider, forbidden, invalid, notFound } from './decider';
 import type { EventDraft } from './events';
+import { emptyKeyedMap, type KeyedMap, keyedEntries, keyedGet, keyedSet } from './keyed-map';
 
 /**
  * End-to-end encrypted messaging between a patient and their care team. The server never sees
@@ -330,8 +331,8 @@ export interface ConversationState {
   formerProviders: readonly string[];
   startedBy: string | null;
   startedAt: string | null;
-  /** Messages by id (lower case), in the order they were sent. */
-  messages: ReadonlyMap<string, ConversationMessage>;
+  /** Messages by id (lower case). */
+  messages: KeyedMap<ConversationMessage>;
   /** Participants who hid the conversation from their inbox. */
   hiddenBy: readonly string[];
   lastMessageAt: string | null;
@@ -352,16 +353,16 @@ export function participantRole(state: ConversationState, account: string): Part
 export const isHiddenFor = (state: ConversationState, account: string): boolean =>
   state.hiddenBy.includes(account);
 
-/** The ids of the messages others sent that `account` has not read yet. */
+/** The ids of the messages others sent that `account` has not read yet, in no particular order. */
 export function unreadFor(state: ConversationState, account: string): string[] {
-  return [...state.messages]
+  return [...keyedEntries(state.messages)]
     .filter(([, m]) => m.sender !== account && !m.readBy.includes(account))
     .map(([id]) => id);
 }
 
 /** The ids of the messages others sent that ask for an acknowledgment `account` has not given yet. */
 export function awaitingAcknowledgmentFrom(state: ConversationState, account: string): string[] {
-  return [...state.messages]
+  return [...keyedEntries(state.messages)]
     .filter(
       ([, m]) => m.requiresAcknowledgment && m.sender !== account && !m.acknowledgedBy.includes(account),
     )
@@ -377,7 +378,7 @@ const initialConversationState: ConversationState = {
   formerProviders: [],
   startedBy: null,
   startedAt: null,
-  messages: new Map(),
+  messages: emptyKeyedMap(),
   hiddenBy: [],
   lastMessageAt: null,
   lastSenderRole: null,
@@ -445,7 +446,7 @@ function requireMessage(
   messageId: string,
 ): ConversationMessage & { messageId: string } {
   const id = messageId.toLowerCase();
-  const message = state.messages.get(id);
+  const message = keyedGet(state.messages, id);
   if (!message) throw notFound('message_not_found', `no message ${messageId} in this conversation`);
   return { ...message, messageId: id };
 }
@@ -603,7 +604,7 @@ function decideConversation(
         wrappedKeys: command.wrappedKeys,
         ...(command.attachment ? { attachment: command.attachment } : {}),
       };
-      const existing = conversation.messages.get(messageId);
+      const existing = keyedGet(conversation.messages, messageId);
       if (existing) {
         // A retry decides nothing, even once the grant has lapsed: the message was accepted in time.
         if (existing.fingerprint === fingerprint(envelope)) return [];
@@ -777,9 +778,9 @@ function withMessage(
   messageId: string,
   change: (message: ConversationMessage) => ConversationMessage,
 ): ConversationState {
-  const message = state.messages.get(messageId);
+  const message = keyedGet(state.messages, messageId);
   if (!message) return state;
-  return { ...state, messages: new Map(state.messages).set(messageId, change(message)) };
+  return { ...state, messages: keyedSet(state.messages, messageId, change(message)) };
 }
 
 const adding = (list: readonly string[], item: string): readonly string[] =>
@@ -804,10 +805,9 @@ function evolveConversation(state: ConversationState, event: ConversationEvent):
     case 'MessageSent': {
       const data = event.data;
       const senderRole: ParticipantRole = data.sender === state.patient ? 'patient' : 'provider';
-      // A copy of the map per message is cheap next to the per-key shapes an object would grow.
       return {
         ...state,
-        messages: new Map(state.messages).set(data.messageId, {
+        messages: keyedSet(state.messages, data.messageId, {
           sender: participant(state, data.sender),
           requiresAcknowledgment: data.requiresAcknowledgment,
           acknowledgedBy: NOBODY,
