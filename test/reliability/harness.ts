@@ -254,8 +254,10 @@ export interface ApiProcess {
   /** CPU time the running process has used, user and system, in seconds (from /proc). */
   cpuSeconds(): number;
   /**
-   * A full garbage collection in the running process, through its inspector (started with
-   * `inspect: true`): what it still holds after one, not when its collector last ran.
+   * A full garbage collection in the running process (`gc()` through its inspector; started with
+   * `inspect: true`): what it still holds after one, not when its collector last ran. A plain full
+   * collection: HeapProfiler.collectGarbage also drops compiled code, and the requests after it ran
+   * slow for seconds.
    */
   collectGarbage(): Promise<void>;
   /** The end of what the processes wrote (for failure messages). */
@@ -356,8 +358,9 @@ export async function startApi(
     // RELIABILITY_API_NODE_ARGS: node options for the API processes, to look inside one, e.g.
     // `--cpu-prof --cpu-prof-dir=/tmp/prof` or `--heapsnapshot-signal=SIGUSR2`.
     const extra = (process.env.RELIABILITY_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    // The inspector on a port of its own choosing, on the loopback only (it says which in the log).
-    const inspect = options.inspect ? ['--inspect=127.0.0.1:0'] : [];
+    // The inspector on a port of its own choosing, on the loopback only (it says which in the log), and
+    // gc() for it to call.
+    const inspect = options.inspect ? ['--inspect=127.0.0.1:0', '--expose-gc'] : [];
     const args = [...extra, ...inspect, ...command.args];
     const started = spawn(process.execPath, args, {
       cwd: ROOT,
@@ -433,12 +436,19 @@ export async function startApi(
       try {
         await new Promise<void>((resolve, reject) => {
           socket.once('open', () =>
-            socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })),
+            socket.send(
+              JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression: 'gc()' } }),
+            ),
           );
           socket.on('message', (data) => {
-            const reply = JSON.parse(String(data)) as { id?: number; error?: { message: string } };
+            const reply = JSON.parse(String(data)) as {
+              id?: number;
+              error?: { message: string };
+              result?: { exceptionDetails?: { text: string } };
+            };
             if (reply.id !== 1) return;
-            if (reply.error) reject(new Error(`HeapProfiler.collectGarbage: ${reply.error.message}`));
+            const failed = reply.error?.message ?? reply.result?.exceptionDetails?.text;
+            if (failed) reject(new Error(`gc() through the inspector: ${failed}`));
             else resolve();
           });
           socket.once('error', reject);

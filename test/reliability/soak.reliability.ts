@@ -9,12 +9,12 @@
 // caches and SQLite pages filled):
 // - no 5xx, no request without an answer, no arrival dropped for too many in flight;
 // - RSS grows less than 10% from the end of the warm-up to the end of the run, each measured right
-//   after a full garbage collection (through the API's inspector, under the same load; the first one
-//   halfway through the last warm-up window, so that its pause falls in a window the latency check
-//   skips). Under load the V8 heap, and RSS with it, climb until a full collection brings them back (in
-//   a 3-minute run here: 310 MB up to 360 MB in 90 s, then 311 MB; a 1-minute run may see no full
-//   collection at all): samples taken when the collector last ran would measure its timing, not what
-//   the API keeps. Each window's RSS is printed too;
+//   after a full garbage collection (through the API's inspector, the load paused meanwhile; the first
+//   one halfway through the last warm-up window, which the latency check skips). Under load the V8
+//   heap, and RSS with it, climb until a full collection brings them back (in a 3-minute run here:
+//   310 MB up to 360 MB in 90 s, then 311 MB; a 1-minute run may see no full collection at all):
+//   samples taken when the collector last ran would measure its timing, not what the API keeps. Each
+//   window's RSS is printed too;
 // - p99 stays flat: the median p99 of the last third of the windows is at most twice that of the first
 //   third, plus 10 ms. Why that tolerance: at half load a window's p99 is made of a few dozen requests
 //   that met a garbage collection or lost the CPU to another process on this 2-core machine (the
@@ -171,25 +171,32 @@ describe('soak: mixed traffic at half the measured maximum', () => {
 
     // The soak: an open loop at half of it, RSS (and the V8 heap, to tell the two apart) every second.
     const rss: { at: number; bytes: number; heap: number; external: number; cpu: number }[] = [];
-    const soaking = await load.start({
+    const paced: Omit<Plan, 'recordFile'> = {
       ...traffic,
       mode: { kind: 'paced', ratePerSecond: rate, maxInFlight: 256 },
-    });
+    };
+    let soaking = await load.start(paced);
     const soakStart = Date.now();
     soakStarted = soakStart;
-    const retainedNow = async () => {
+    // With the load paused: a full collection (hundreds of ms with the heap of a long run) would
+    // otherwise hold up the arrivals meanwhile, and RSS is compared between two quiet moments.
+    const pauseAndMeasure = async () => {
+      records = records.concat(await soaking.stop());
+      const collecting = Date.now();
       await api.collectGarbage();
-      return { at: Date.now(), bytes: api.rss(), heap: (await heapUsed(client)).heap };
+      retained.push({ at: Date.now(), bytes: api.rss(), heap: (await heapUsed(client)).heap });
+      console.log(`# soak: full collection ${Date.now() - collecting} ms, load paused`);
     };
     while (Date.now() - soakStart < SOAK_MS) {
       await sleep(1_000);
-      // Halfway through the last warm-up window: the collection's pause falls in a window not counted.
-      if (retained.length === 0 && Date.now() - soakStart >= (WARMUP_WINDOWS - 0.5) * WINDOW_MS)
-        retained.push(await retainedNow());
+      // Halfway through the last warm-up window, which the latency check skips.
+      if (retained.length === 0 && Date.now() - soakStart >= (WARMUP_WINDOWS - 0.5) * WINDOW_MS) {
+        await pauseAndMeasure();
+        soaking = await load.start(paced);
+      }
       rss.push({ at: Date.now(), bytes: api.rss(), ...(await heapUsed(client)), cpu: api.cpuSeconds() });
     }
-    retained.push(await retainedNow());
-    records = await soaking.stop();
+    await pauseAndMeasure();
     memory = rss;
 
     const count = Math.round(SOAK_MS / WINDOW_MS);
