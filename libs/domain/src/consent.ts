@@ -180,6 +180,10 @@ export interface ConsentState {
   relays: Readonly<Record<string, Relay>>;
 }
 
+/** A request still waiting for an answer, for this provider and category (at most one at a time). */
+const isPendingFor = (request: ConsentRequest, provider: string, category: string): boolean =>
+  request.status === 'pending' && request.provider === provider && request.category === category;
+
 export const grantKey = (provider: string, category: string): string => `${provider}|${category}`;
 
 /** Whether a grant is active at `now`: `expiresAt == now` is not active, as on-chain. */
@@ -287,9 +291,8 @@ function decide(command: ConsentCommand, state: ConsentState, now: Date): Consen
       if (keyedHas(state.requests, command.requestId)) {
         throw conflict('request_exists', `request ${command.requestId} already exists`);
       }
-      const pending = [...keyedEntries(state.requests)].find(
-        ([, r]) =>
-          r.status === 'pending' && r.provider === command.provider && r.category === command.category,
+      const pending = [...keyedEntries(state.requests)].find(([, r]) =>
+        isPendingFor(r, command.provider, command.category),
       );
       if (pending) {
         throw conflict(
@@ -592,7 +595,7 @@ function evolve(state: ConsentState, event: ConsentEvent): ConsentState {
       // A grant on-chain answers every pending request for the same provider and category.
       let requests = state.requests;
       for (const [id, r] of keyedEntries(state.requests)) {
-        if (r.status === 'pending' && r.provider === provider && r.category === category)
+        if (isPendingFor(r, provider, category))
           requests = keyedSet(requests, id, { ...r, status: 'granted' });
       }
       return {

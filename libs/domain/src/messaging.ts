@@ -441,14 +441,15 @@ function requireParticipant(state: ConversationState, account: string): Particip
   return role;
 }
 
+/** The message and its id as stored (lower case). */
 function requireMessage(
   state: ConversationState,
   messageId: string,
-): ConversationMessage & { messageId: string } {
+): [message: ConversationMessage, id: string] {
   const id = messageId.toLowerCase();
   const message = keyedGet(state.messages, id);
   if (!message) throw notFound('message_not_found', `no message ${messageId} in this conversation`);
-  return { ...message, messageId: id };
+  return [message, id];
 }
 
 function requireMessagingAllowed(allowed: boolean): void {
@@ -639,21 +640,18 @@ function decideConversation(
     case 'AcknowledgeMessage': {
       const conversation = requireConversation(state, command.conversationId);
       requireParticipant(conversation, command.actor);
-      const message = requireMessage(conversation, command.messageId);
+      const [message, messageId] = requireMessage(conversation, command.messageId);
       if (message.sender === command.actor) {
         throw forbidden('own_message', 'a sender does not acknowledge their own message');
       }
       if (!message.requiresAcknowledgment) {
-        throw invalid(
-          'acknowledgment_not_required',
-          `message ${message.messageId} asks for no acknowledgment`,
-        );
+        throw invalid('acknowledgment_not_required', `message ${messageId} asks for no acknowledgment`);
       }
       if (message.acknowledgedBy.includes(command.actor)) return [];
       const at = now.toISOString();
       const base = {
         conversationId: conversation.conversationId,
-        messageId: message.messageId,
+        messageId,
         by: command.actor,
       };
       // Acknowledging a message means having read it: the read receipt comes first if it is missing.
@@ -668,7 +666,7 @@ function decideConversation(
     case 'MarkMessageRead': {
       const conversation = requireConversation(state, command.conversationId);
       requireParticipant(conversation, command.actor);
-      const message = requireMessage(conversation, command.messageId);
+      const [message, messageId] = requireMessage(conversation, command.messageId);
       if (message.sender === command.actor) {
         throw forbidden('own_message', 'a sender sends no read receipt for their own message');
       }
@@ -679,7 +677,7 @@ function decideConversation(
           version: 1,
           data: {
             conversationId: conversation.conversationId,
-            messageId: message.messageId,
+            messageId,
             by: command.actor,
             readAt: now.toISOString(),
           },
