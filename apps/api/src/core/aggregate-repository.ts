@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Decider, EventDraft, NewEvent, RecordedEvent } from '@custos/domain';
 import { EVENT_STORE } from '../event-store/event-store.module';
 import type { EventStore } from '../event-store/event-store.port';
 import { ProjectionsService } from '../projections/projections.module';
+import { eventId } from './event-id';
 
 /** Who, why and when: the context every command runs in. */
 export interface CommandContext {
@@ -28,7 +28,7 @@ export function stamp<Event extends EventDraft>(
 ): NewEvent[] {
   return events.map((event) => ({
     ...event,
-    id: randomUUID(),
+    id: eventId(context.now),
     metadata: {
       actor: context.actor,
       correlationId: context.correlationId,
