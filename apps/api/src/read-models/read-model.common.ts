@@ -48,14 +48,15 @@ export function assertCollectionSpecs(specs: readonly CollectionSpec[]): void {
       const named = `read models: compound index [${fields.join(', ')}] of "${spec.name}"`;
       if (fields.length < 2) throw new Error(`${named} needs at least two fields`);
       if (new Set(fields).size !== fields.length) throw new Error(`${named} repeats a field`);
-      for (const field of fields)
-        if (field === 'id' || !spec.indexes.includes(field))
-          throw new Error(`${named}: "${field}" is not one of the collection's index fields`);
+      for (const field of fields) {
+        assertIdentifier('index field', field);
+        if (field === 'id') throw new Error(`${named}: "id" ends every index already`);
+      }
     }
   }
 }
 
-/** The indexes each registered collection declares (`id` is always queryable and never listed). */
+/** The fields each registered collection may be queried on (`id` is always queryable and never listed). */
 export class CollectionRegistry {
   private readonly collections = new Map<string, Set<string>>();
 
@@ -67,11 +68,12 @@ export class CollectionRegistry {
     for (const spec of specs) {
       const known = this.collections.get(spec.name) ?? new Set<string>();
       for (const field of spec.indexes) if (field !== 'id') known.add(field);
+      for (const fields of spec.compoundIndexes ?? []) for (const field of fields) known.add(field);
       this.collections.set(spec.name, known);
     }
   }
 
-  /** The declared indexes of a registered collection; throws for one never registered. */
+  /** The queryable fields of a registered collection (single and compound indexes); throws for one never registered. */
   indexes(collection: string): ReadonlySet<string> {
     const indexes = this.collections.get(collection);
     if (!indexes) throw new Error(`read models: collection "${collection}" is not registered`);

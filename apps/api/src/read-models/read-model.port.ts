@@ -17,13 +17,15 @@ export type IndexValue = string | number | boolean | null;
 export interface CollectionSpec {
   /** A plain identifier (/^[a-zA-Z_][a-zA-Z0-9_]*$/) other than `_checkpoints`; so are index fields. */
   name: string;
-  /** Top-level fields that queries may filter (equality or range) and sort on. */
+  /** Top-level fields that queries may filter (equality or range) and sort on, each with an index of its own. */
   indexes: readonly string[];
   /**
-   * Indexes over several of those fields, in order: the fields a query matches by equality first, the
-   * field it sorts or ranges on last. A query that filters on one field and sorts on another reads just
-   * its page through such an index; with single-field indexes it reads every document matching the
-   * filter, so its cost grows with the collection (a conversation's feed, a patient's requests).
+   * Indexes over several fields, in order: the fields a query matches by equality first, the field it
+   * sorts or ranges on last. A query that filters on one field and sorts on another reads just its page
+   * through such an index; with single-field indexes it reads every document matching the filter, so
+   * its cost grows with the collection (a conversation's feed, a patient's requests). Their fields are
+   * queryable too: a field only ever filtered on together with another's sort needs no index of its own
+   * (each index is one more B-tree written per document).
    */
   compoundIndexes?: readonly (readonly string[])[];
 }
