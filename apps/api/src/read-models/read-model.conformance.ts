@@ -278,7 +278,11 @@ export function readModelConformance(adapter: string, open: () => Promise<StoreU
       });
 
       it('on a field declared only in a compound index, alone or with its sort', async (store) => {
-        const visits: CollectionSpec = { name: 'visits', indexes: ['at'], compoundIndexes: [['patient', 'at']] };
+        const visits: CollectionSpec = {
+          name: 'visits',
+          indexes: ['at'],
+          compoundIndexes: [['patient', 'at']],
+        };
         await store.register([visits]);
         const entries = auditEntries(12);
         await write(store, 'visits', 0, 'visits', entries);

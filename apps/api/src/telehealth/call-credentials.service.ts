@@ -16,7 +16,8 @@ import type { ReadModelStore } from '../read-models/read-model.port';
 import { CallTokens } from './call-tokens';
 import { type ConsultationDocument, stateOf } from './consultation.projection';
 import { TelehealthConsent } from './telehealth-consent';
-import { signTrtc, trtcPrivileges, trtcRoomId, trtcUserId } from './trtc';
+import { TRTC_SIGNER, type TrtcSigner } from './trtc-signer';
+import { trtcPrivileges, trtcRoomId, trtcUserId } from './trtc';
 
 /** Credentials outlive the scheduled end by this much, so a call can wrap up. */
 export const CREDENTIALS_GRACE_SECONDS = 2 * 60;
@@ -61,6 +62,7 @@ export class CallCredentialsService {
     private readonly consent: TelehealthConsent,
     private readonly tokens: CallTokens,
     private readonly audit: AuditRecorder,
+    @Inject(TRTC_SIGNER) private readonly trtcSigner: TrtcSigner | null,
   ) {}
 
   /**
@@ -111,7 +113,7 @@ export class CallCredentialsService {
 
     const nowSeconds = unixSeconds(now);
     const expiresAt = Math.min(doc.endsAt + CREDENTIALS_GRACE_SECONDS, nowSeconds + CREDENTIALS_MAX_SECONDS);
-    const credentials = this.credentials(doc, actor, member.role, nowSeconds, expiresAt);
+    const credentials = await this.credentials(doc, actor, member.role, nowSeconds, expiresAt);
     await audit(
       'allowed',
       `${credentials.mode === 'trtc' ? 'TRTC' : 'WebRTC'} credentials issued to the ${member.role}, valid until ${credentials.expiresAt}`,
@@ -119,20 +121,20 @@ export class CallCredentialsService {
     return credentials;
   }
 
-  private credentials(
+  private async credentials(
     doc: ConsultationDocument,
     participant: string,
     role: ConsultationRole,
     nowSeconds: number,
     expiresAt: number,
-  ): CallCredentials {
+  ): Promise<CallCredentials> {
     const expiry = new Date(expiresAt * 1000).toISOString();
     const trtc = this.config.trtc;
-    if (trtc) {
+    if (trtc && this.trtcSigner) {
       const userId = trtcUserId(participant);
       const roomId = trtcRoomId(doc.id);
       const opensRoom = participant === doc.patient || participant === doc.provider;
-      const { userSig, privateMapKey } = signTrtc(trtc, {
+      const { userSig, privateMapKey } = await this.trtcSigner.sign({
         userId,
         roomId,
         privileges: trtcPrivileges(role, doc.mode, opensRoom),

@@ -10,6 +10,7 @@ import { CONSULTATION_QUERY_HANDLERS } from './consultation.queries';
 import { SignallingService } from './signalling.service';
 import { TelehealthConsent } from './telehealth-consent';
 import { TelehealthController } from './telehealth.controller';
+import { TRTC_SIGNER, TrtcSigner } from './trtc-signer';
 
 /**
  * Consent-gated telehealth: consultations (`/sessions`), call credentials (Tencent TRTC when
@@ -26,6 +27,12 @@ import { TelehealthController } from './telehealth.controller';
       provide: CallTokens,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => new CallTokens(config.AUTH_TOKEN_SECRET),
+    },
+    {
+      // Only with TRTC configured: the built-in WebRTC mode signs a token with one HMAC on the event loop.
+      provide: TRTC_SIGNER,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => (config.trtc ? new TrtcSigner(config.trtc) : null),
     },
     CallCredentialsService,
     SignallingService,

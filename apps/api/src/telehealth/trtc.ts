@@ -79,11 +79,18 @@ export interface TrtcGrant {
   lifetimeSeconds: number;
 }
 
+export interface TrtcSettings {
+  sdkAppId: number;
+  secretKey: string;
+}
+
+export interface SignedTrtc {
+  userSig: string;
+  privateMapKey: string;
+}
+
 /** A UserSig and a PrivateMapKey for one room, both with the same lifetime. */
-export function signTrtc(
-  settings: { sdkAppId: number; secretKey: string },
-  grant: TrtcGrant,
-): { userSig: string; privateMapKey: string } {
+export function signTrtc(settings: TrtcSettings, grant: TrtcGrant): SignedTrtc {
   const api = new Api(settings.sdkAppId, settings.secretKey);
   return {
     userSig: api.genUserSig(grant.userId, grant.lifetimeSeconds),
