@@ -3,10 +3,11 @@
 // libs/records, the code the web app runs), what the server stores (ciphertext only), the registration
 // relayed on-chain, and the record access rule at the moment of each read, with its audit trail.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { AccessAuditedData } from '@custos/domain';
+import { type AccessAuditedData, recordsStream } from '@custos/domain';
 import {
   IntegrityError,
   openRecord,
@@ -398,6 +399,74 @@ describe('records: upload, registration and reading under consent', () => {
     );
     assert.equal(res.statusCode, 403, res.body);
     assert.equal(res.json<{ code: string }>().code, 'recipient_not_allowed');
+  });
+
+  test('another account submitting the record’s CID as its own is refused, and owner and readers keep it', async () => {
+    // Any reader of a record sees its CID; the record id is the CID's hash, the same for everyone.
+    const mallory = await person();
+    await api.grant(mallory.address, granted.address, 'lab_results', inAMonth());
+    const { key } = await sealRecord(utf8.encode('a decoy'), mallory.address);
+    const eventsBefore = await api.eventCount();
+    const res = await api.post(
+      '/records',
+      {
+        cid: record.cid,
+        category: 'lab_results',
+        supersedes: null,
+        metadata: await sealRecordMetadata(METADATA, key, record.cid),
+        // A key for the patient's own reader too: it would replace theirs.
+        keys: [
+          { recipient: mallory.address, wrappedKey: await wrapKey(key, mallory.publicKey) },
+          { recipient: granted.address, wrappedKey: await wrapKey(key, granted.publicKey) },
+        ],
+        ...(await signRegistration(mallory, record.id, 'lab_results', null)),
+      },
+      mallory.token,
+    );
+    assert.equal(res.statusCode, 409, res.body);
+    assert.equal(res.json<{ code: string }>().code, 'record_exists');
+    assert.equal(await api.eventCount(), eventsBefore, 'nothing was appended');
+
+    // Two submissions racing past that check: the views keep the first owner and its readers' keys.
+    await api.append(
+      recordsStream(mallory.address),
+      [
+        {
+          type: 'RecordSubmitted',
+          version: 1,
+          data: {
+            recordId: record.id,
+            patient: mallory.address,
+            cid: record.cid,
+            category: 'lab_results',
+            size: 1,
+            supersedes: null,
+            metadata: { iv: 'AAAAAAAAAAAAAAAA', ciphertext: 'AAAA' },
+            relayId: randomUUID(),
+          },
+        },
+        {
+          type: 'RecordKeyShared',
+          version: 1,
+          data: {
+            recordId: record.id,
+            patient: mallory.address,
+            recipient: granted.address,
+            wrappedKey: 'AAAA',
+          },
+        },
+      ],
+      new Date(),
+      mallory.address,
+    );
+    for (const attempt of ['refused', 'raced']) {
+      const mine = await api.get(`/records/${record.id}`, patient.token);
+      assert.equal(mine.statusCode, 200, `${attempt}: ${mine.body}`);
+      assert.equal(mine.json<RecordDetailView>().patient, patient.address, attempt);
+      assert.equal((await api.get(`/records/${record.id}`, mallory.token)).statusCode, 403, attempt);
+      const { blob, key: readerKey } = await readAs(granted, record);
+      assert.deepEqual(await openRecord(blob, readerKey, patient.address), record.plaintext, attempt);
+    }
   });
 
   test('a blob changed in transit fails the address check and decryption with an integrity error', async () => {

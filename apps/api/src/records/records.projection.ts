@@ -65,6 +65,9 @@ async function apply(event: RecordedEvent, w: ReadModelWriter): Promise<void> {
     case 'RecordSubmitted': {
       const d = e.data;
       const existing = await w.get<RecordDocument>('records', d.recordId);
+      // The first patient to submit a ciphertext owns its record (RecordsService.submit refuses the
+      // others; this covers two submissions racing past that check).
+      if (existing && existing.patient !== d.patient) return;
       await w.upsert('records', {
         id: d.recordId,
         patient: d.patient,
@@ -86,6 +89,9 @@ async function apply(event: RecordedEvent, w: ReadModelWriter): Promise<void> {
     }
     case 'RecordKeyShared': {
       const d = e.data;
+      const record = await w.get<RecordDocument>('records', d.recordId);
+      // Keys only for the owner's record: another account's keys would replace its readers' keys.
+      if (record && record.patient !== d.patient) return;
       await w.upsert('record_keys', {
         id: recordKeyId(d.recordId, d.recipient),
         recordId: d.recordId,

@@ -83,6 +83,16 @@ export class RecordsService {
         `deadline passed: the signature's deadline ${body.deadline} is over`,
       );
     }
+    // A record id is the hash of its ciphertext's address, the same whoever submits it: the first
+    // patient to submit a ciphertext owns its record here. Anyone who has seen a CID (a reader of the
+    // record) would otherwise take the record over by submitting it as theirs.
+    const existing = await this.readModels.get<RecordDocument>('records', recordId);
+    if (existing && existing.patient !== patient) {
+      throw conflict(
+        'record_exists',
+        `the ciphertext ${body.cid} is another account's record: upload your own encryption of your document`,
+      );
+    }
     const stored = await this.blobs.get(body.cid);
     if (!stored) {
       throw notFound(
