@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type RecordCommand, type RecordEvent, recordsDecider } from './records';
+import { MAX_RECORD_KEYS, type RecordCommand, type RecordEvent, recordsDecider } from './records';
 import { scenario } from './testing/scenario';
 
 const patient = '0x00000000000000000000000000000000000000a1';
@@ -78,6 +78,21 @@ describe('records: submitting', () => {
       .given()
       .when(submit(1, { keys: [key(patient), key(patient, 'other')] }))
       .thenError('duplicate_recipient', 'invalid');
+  });
+
+  test('a whole emergency team holds keys: up to MAX_RECORD_KEYS readers, not one more', () => {
+    const readers = Array.from(
+      { length: MAX_RECORD_KEYS - 1 },
+      (_, i) => `0xee${i.toString(16).padStart(38, '0')}`,
+    );
+    records
+      .given()
+      .when(submit(1, { keys: [key(patient), ...readers.map((reader) => key(reader))] }))
+      .then([submitted(1), shared(1, patient), ...readers.map((reader) => shared(1, reader))]);
+    records
+      .given()
+      .when(submit(1, { keys: [key(patient), ...readers.map((reader) => key(reader)), key(other)] }))
+      .thenError('invalid_keys', 'invalid');
   });
 
   test('an empty or oversized record is refused', () => {

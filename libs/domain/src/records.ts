@@ -21,8 +21,12 @@ export const recordsStream = (patient: string): string => `records-${patient}`;
 export const MAX_RECORD_BYTES = 25 * 1024 * 1024;
 /** The sealed metadata (title, media type, file name) is small: at most this many ciphertext bytes. */
 export const MAX_RECORD_METADATA_BYTES = 4 * 1024;
-/** Readers per record in one request (the patient, the providers of a category, emergency staff). */
-export const MAX_RECORD_KEYS = 64;
+/**
+ * Readers per record in one request (the patient, the providers of a category, and every emergency
+ * staff account: a hospital's whole emergency team). 1,000 keys are ~190 KB of JSON, within the
+ * default MAX_BODY_BYTES.
+ */
+export const MAX_RECORD_KEYS = 1_000;
 /** A record key wrapped with `wrapKey` (libs/e2ee): 92 bytes, 123 characters of unpadded base64url. */
 export const WRAPPED_RECORD_KEY_LENGTH = 123;
 
