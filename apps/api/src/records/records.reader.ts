@@ -6,7 +6,7 @@ import { findAll } from '../core/find-all';
 import type { Page } from '../read-models/read-model.port';
 import type { ReadModelStore } from '../read-models/read-model.port';
 import { READ_MODEL_STORE } from '../read-models/read-models.module';
-import { type AuditGate, RecordAccess } from './record-access';
+import { type AuditGate, RecordAccess, type RecordAccessBasis } from './record-access';
 import type { RecordDetailView, RecordKeyView, RecordView } from './records.dto';
 import { type RecordDocument, type RecordKeyDocument, recordKeyId } from './records.projection';
 
@@ -120,9 +120,12 @@ export class RecordsReader {
     return { ...view(record), history: [...back, record.id, ...forward] };
   }
 
-  /** The ciphertext as stored; the reader checks its address and decrypts. */
+  /**
+   * The ciphertext as stored; the reader checks its address and decrypts. Audited as allowed only once
+   * the bytes are in hand: a blob missing from the store or changed at rest is a refusal on record.
+   */
   async blob(context: CommandContext, id: string): Promise<Uint8Array> {
-    const record = await this.readable(context, id, 'read_record_blob');
+    const { record, gate, basis } = await this.permitted(context, id, 'read_record_blob', `record:${id}`);
     let bytes: Uint8Array | null;
     try {
       bytes = await this.blobs.get(record.cid);
@@ -130,22 +133,22 @@ export class RecordsReader {
       if (!(error instanceof BlobIntegrityError)) throw error;
       // Storage corruption or tampering at rest: never serve bytes that are not what was registered.
       this.logger.error(`blob ${record.cid} of record ${id} no longer matches its content address`);
+      await this.access.deny(context, gate, 'the stored ciphertext no longer matches its content address');
       throw new InternalServerErrorException(
         `the stored ciphertext of record ${id} no longer matches its content address (corrupted or tampered with at rest); it is not served`,
       );
     }
-    if (!bytes) throw notFound('blob_not_found', `the ciphertext of record ${id} is not in the blob store`);
+    if (!bytes) {
+      await this.access.deny(context, gate, 'the ciphertext is not in the blob store');
+      throw notFound('blob_not_found', `the ciphertext of record ${id} is not in the blob store`);
+    }
+    await this.access.allow(context, gate, basis);
     return bytes;
   }
 
   /** The record key wrapped for the caller; each release is audited. */
   async key(context: CommandContext, id: string): Promise<RecordKeyView> {
-    const record = await this.find(context, id, 'release_record_key');
-    const gate = { patient: record.patient, resource: `record:${id}/key`, action: 'release_record_key' };
-    const decision = await this.access.decide(context.actor, record.patient, record.category, context.now);
-    if (decision.basis === null) return this.access.refuse(context, gate, decision.reason);
-    const basis = decision.basis;
-    if (basis !== 'owner' && record.status !== 'registered') return this.notRegistered(context, gate, record);
+    const { gate, basis } = await this.permitted(context, id, 'release_record_key', `record:${id}/key`);
     const shared = await this.readModels.get<RecordKeyDocument>(
       'record_keys',
       recordKeyId(id, context.actor),
@@ -161,16 +164,30 @@ export class RecordsReader {
     return { recordId: id, recipient: context.actor, wrappedKey: shared.wrappedKey };
   }
 
-  /** A record the caller may read now (audited either way), or 403/404. */
+  /** A record the caller may read now (audited either way), or 403/404/409. */
   private async readable(context: CommandContext, id: string, action: string): Promise<RecordDocument> {
+    const { record, gate, basis } = await this.permitted(context, id, action, `record:${id}`);
+    await this.access.allow(context, gate, basis);
+    return record;
+  }
+
+  /**
+   * The record and the caller's basis for reading it now, or 403/404/409 with the refusal audited. The
+   * caller audits the allowance once it has what it serves.
+   */
+  private async permitted(
+    context: CommandContext,
+    id: string,
+    action: string,
+    resource: string,
+  ): Promise<{ record: RecordDocument; gate: AuditGate; basis: RecordAccessBasis }> {
     const record = await this.find(context, id, action);
-    const gate = { patient: record.patient, resource: `record:${id}`, action };
+    const gate = { patient: record.patient, resource, action };
     const decision = await this.access.decide(context.actor, record.patient, record.category, context.now);
     if (decision.basis === null) return this.access.refuse(context, gate, decision.reason);
     const basis = decision.basis;
     if (basis !== 'owner' && record.status !== 'registered') return this.notRegistered(context, gate, record);
-    await this.access.allow(context, gate, basis);
-    return record;
+    return { record, gate, basis };
   }
 
   private async find(context: CommandContext, id: string, action: string): Promise<RecordDocument> {
