@@ -22,6 +22,7 @@ import {
   type,
   until,
 } from '../testing/test-helpers';
+import { RecordKeySharing } from '../records/record-key-sharing';
 import { RELAY_POLL_INTERVAL } from './consent-signing';
 import type { ConsentGrant, ConsentRequest, SignedGrantBody, SignedRevokeBody } from './patient-api';
 import { PatientHome } from './patient-home';
@@ -172,6 +173,7 @@ describe('PatientHome', () => {
     expect(row.querySelector('[data-testid="allow-passphrase"]')).toBeNull(); // unlocked: no prompt
 
     // Click 2: "Sign and allow".
+    const sharing = vi.spyOn(TestBed.inject(RecordKeySharing), 'sharePending');
     const before = Math.floor(Date.now() / 1000);
     byTestId(row, 'request-sign-allow').click();
     await answerSigningContext(7);
@@ -226,6 +228,8 @@ describe('PatientHome', () => {
     await answerReads([], [{ ...grantOf(), expiresAt: body.expiresAt }]);
     await until(() => !root.querySelector('[data-testid="request-row"]'), 'the answered request to go');
     await until(() => !!byTestId(root, 'patient-notice').textContent, 'the notice');
+    // The new reader's record keys are shared now, not at the next unlock (locked here: nothing sent).
+    expect(sharing).toHaveBeenCalledTimes(1);
     expect(allByTestId(root, 'grant-row')).toHaveLength(1);
     expect(byTestId(root, 'patient-notice').textContent).toBe(
       'Access given: Dr Ada Lee can now see your lab results.',

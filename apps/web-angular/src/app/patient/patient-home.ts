@@ -14,6 +14,7 @@ import { ProviderDirectory } from '../core/provider-directory';
 import { EmptyState } from '../shared/empty-state';
 import { ErrorState } from '../shared/error-state';
 import { LoadingState } from '../shared/loading-state';
+import { RecordKeySharing } from '../records/record-key-sharing';
 import { DateTimePipe } from '../shared/time-left';
 import { categoryLabel } from '../shared/category-label';
 import { ConsentRequestItem } from './consent-request-item';
@@ -34,6 +35,7 @@ export class PatientHome {
   private readonly api = inject(PatientApi);
   private readonly directory = inject(ProviderDirectory);
   private readonly saveFile = inject(SAVE_FILE);
+  private readonly keySharing = inject(RecordKeySharing);
 
   protected readonly status = signal<'loading' | 'ready' | 'error'>('loading');
   protected readonly error = signal<string | null>(null);
@@ -101,9 +103,14 @@ export class PatientHome {
     return this.directory.profile(address)?.specialty || null;
   }
 
-  /** A request was allowed and confirmed: reload, then say so next to the list of access. */
+  /**
+   * A request was allowed and confirmed: reload, then say so next to the list of access. The new
+   * reader gets the keys of the records they may now read at once (quietly, when the encryption key
+   * is unlocked; otherwise at the next unlock): the server cannot wrap a record key for them.
+   */
   protected async onAllowed(request: ConsentRequest): Promise<void> {
     await this.reloadUntil(() => !this.requests().some((r) => r.id === request.id));
+    void this.keySharing.sharePending();
     this.notice.set(
       `Access given: ${this.providerName(request.provider)} can now see your ${categoryLabel(request.category)}.`,
     );
