@@ -196,6 +196,50 @@ describe('Opening a record (provider)', () => {
     expect(urls.revoked).toEqual(['blob:test/1']);
   });
 
+  it('shows a photo in an image from an object URL of its own type; an SVG is offered as a download only', async () => {
+    // A 1×1 PNG: the viewer never looks inside, it types the object URL with the sealed media type.
+    const png = Uint8Array.from(
+      atob(
+        'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+      ),
+      (c) => c.charCodeAt(0),
+    );
+    const photo = await sealedRecord(patient.address, png, {
+      title: 'Rash on the left forearm',
+      mediaType: 'image/png',
+      fileName: 'forearm.png',
+      format: 'file',
+    });
+    await open(photo.view);
+    await answer(photo.view, photo.blob, await keyFor(photo, provider));
+    await settled();
+    const image = byTestId<HTMLImageElement>(root, 'record-viewer-image');
+    expect(image.getAttribute('src')).toBe('blob:test/1');
+    expect(image.getAttribute('alt')).toBe('Rash on the left forearm');
+    expect(urls.created.map((c) => c.blob.type)).toEqual(['image/png']);
+    expect(urls.created[0]!.blob.size).toBe(png.length);
+    fixture.destroy();
+    expect(urls.revoked).toEqual(['blob:test/1']);
+
+    // SVG can carry script: never rendered here, only downloaded.
+    const drawing = await sealedRecord(
+      patient.address,
+      utf8.encode('<svg xmlns="http://www.w3.org/2000/svg"/>'),
+      {
+        title: 'Wound outline',
+        mediaType: 'image/svg+xml',
+        fileName: 'outline.svg',
+        format: 'file',
+      },
+    );
+    await open(drawing.view);
+    await answer(drawing.view, drawing.blob, await keyFor(drawing, provider));
+    await settled();
+    expect(root.querySelector('[data-testid="record-viewer-image"]')).toBeNull();
+    expect(byTestId(root, 'record-viewer-download').textContent).toContain('outline.svg');
+    expect(urls.created).toHaveLength(1);
+  });
+
   it('the patient’s records page shows the API’s 403 reason for the list', async () => {
     const harness = await RouterTestingHarness.create();
     await harness.navigateByUrl(`/provider/patients/${patient.address}/records`);
