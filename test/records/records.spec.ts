@@ -21,7 +21,9 @@ import {
 } from '@custos/e2ee';
 import { contentAddress, recordIdOf } from '@custos/records';
 import { ZeroHash } from 'ethers';
-import { categoryId, consentDomain, consentTypedData } from '../../libs/chain/src';
+import { categoryId, consentDomain, consentTypedData, verifyAuditProof } from '../../libs/chain/src';
+import type { AuditProof } from '../../apps/api/src/anchoring/anchoring.controller';
+import { AuditAnchorService } from '../../apps/api/src/anchoring/audit-anchor.service';
 import type { RelayView } from '../../apps/api/src/relay/relay.dto';
 import type {
   KeyRequestView,
@@ -175,12 +177,16 @@ async function auditOf(actor: string, resource: string): Promise<AccessAuditedDa
 before(async () => {
   anvil = await startAnvil();
   d = await deployContract(anvil.url);
+  // The relayer (account #0, the deployer) also anchors the audit log; granted before it starts sending.
+  await (await d.contract.grantRole(await d.contract.ANCHOR_ROLE(), d.admin.address)).wait();
   api = await TestApi.start({
     CHAIN_RPC_URL: anvil.url,
     CONTRACT_ADDRESS: d.address,
     CHAIN_ID: String(ANVIL_CHAIN_ID),
     CHAIN_POLL_INTERVAL: '100ms',
     CHAIN_CONFIRMATIONS: '1',
+    // Scheduled, but the anchoring test anchors when it chooses.
+    AUDIT_ANCHOR_INTERVAL: '1h',
   });
 });
 
@@ -389,6 +395,60 @@ describe('records: upload, registration and reading under consent', () => {
 
     await api.revoke(patient.address, late.address, 'lab_results');
     assert.equal((await api.get(`/records/${record.id}/key`, late.token)).statusCode, 403);
+  });
+
+  test('a grant that expires stops the next release from its last second on, refused and audited', async () => {
+    const shortLived = await person('provider');
+    const endsAt = nowSeconds() + 3;
+    await api.grant(patient.address, shortLived.address, 'lab_results', new Date(endsAt * 1000));
+    const own = await api.get(`/records/${record.id}/key`, patient.token);
+    const key = await unwrapKey(
+      own.json<{ wrappedKey: string }>().wrappedKey,
+      patient.privateKey,
+      patient.publicKey,
+    );
+    const share = await api.post(
+      `/records/${record.id}/keys`,
+      { keys: [{ recipient: shortLived.address, wrappedKey: await wrapKey(key, shortLived.publicKey) }] },
+      patient.token,
+    );
+    assert.equal(share.statusCode, 204, share.body);
+    const read = await readAs(shortLived, record);
+    assert.deepEqual(await openRecord(read.blob, read.key, patient.address), record.plaintext);
+
+    await until('the grant to expire', async () => nowSeconds() >= endsAt);
+    const refused = await api.get(`/records/${record.id}/key`, shortLived.token);
+    assert.equal(refused.statusCode, 403, refused.body);
+    assert.match(refused.json<{ message: string }>().message, /expired/);
+    const last = (await auditOf(shortLived.address, `record:${record.id}/key`)).at(-1);
+    assert.deepEqual([last?.action, last?.outcome], ['release_record_key', 'denied']);
+    assert.match(last?.reason ?? '', /expired/);
+  });
+
+  test('a key release is an audit event that the next anchored root on-chain includes', async () => {
+    await readAs(granted, record);
+    const release = (await api.events())
+      .filter((e) => e.type === 'AccessAudited')
+      .filter((e) => {
+        const a = e.data as AccessAuditedData;
+        return (
+          a.actor === granted.address && a.resource === `record:${record.id}/key` && a.outcome === 'allowed'
+        );
+      })
+      .at(-1);
+    assert.ok(release, 'the release is on record');
+    const anchored = await api.app.get(AuditAnchorService).anchorNow();
+    assert.equal(anchored.status, 'anchored');
+
+    const auditor = await api.newUser('auditor');
+    const res = await until('the proof of the release', async () => {
+      const answer = await api.get(`/audit/proof/${release.id}`, auditor.token);
+      return answer.statusCode === 200 ? answer : undefined;
+    });
+    const proof = res.json<AuditProof>();
+    assert.equal(proof.position, release.revision);
+    assert.equal(proof.root, (await d.contract.auditAnchor(proof.fromPosition)).root);
+    assert.equal(verifyAuditProof(proof.root, [proof.position, proof.eventHash], proof.proof), true);
   });
 
   test('a key cannot be shared with someone who may not read the category', async () => {
