@@ -1,11 +1,14 @@
 // Issue 8's abuse limits and session hygiene end to end, on the real API (TestApi): rate limits on
-// sign-in, relays and call credentials (429 with Retry-After, per address or per account, nothing
-// appended), record uploads limited to RECORD_MAX_BYTES and refused before they are read, and a
+// sign-in, relays, call credentials and record uploads (429 with Retry-After, per address or per
+// account, nothing appended or stored), record uploads limited to RECORD_MAX_BYTES and refused before
+// they are read, and a
 // signed-out token that stays refused after a restart.
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { contentAddress } from '@custos/records';
 import { Wallet } from 'ethers';
+import { BLOB_STORE, type BlobStore } from '../../apps/api/src/blob-store/blob-store.port';
 import { DAY, type Response, TestApi, type User, until } from './harness';
 
 function assertRateLimited(res: Response, setting: string): void {
@@ -114,7 +117,7 @@ describe('record uploads: up to RECORD_MAX_BYTES, refused before they are read',
   let api: TestApi;
   let patient: User;
   before(async () => {
-    api = await TestApi.start({ MAX_BODY_BYTES: '1024', RECORD_MAX_BYTES: '8192' });
+    api = await TestApi.start({ MAX_BODY_BYTES: '1024', RECORD_MAX_BYTES: '8192', RATE_LIMIT_UPLOADS: '5' });
     patient = await api.newUser();
   });
   after(() => api.close());
@@ -158,6 +161,21 @@ describe('record uploads: up to RECORD_MAX_BYTES, refused before they are read',
       large.json<{ message: string }>().message,
       /at most 1024 are accepted here \(MAX_BODY_BYTES\)/,
     );
+  });
+
+  test('uploads are counted per account: over RATE_LIMIT_UPLOADS a 429, nothing stored; others go on', async () => {
+    const uploader = await api.newUser();
+    for (let i = 0; i < 5; i++)
+      assert.equal((await upload(Buffer.alloc(64, i), uploader.token)).statusCode, 201);
+    const over = Buffer.alloc(64, 99);
+    assertRateLimited(await upload(over, uploader.token), 'RATE_LIMIT_UPLOADS');
+    const cid = await contentAddress(over);
+    assert.equal(
+      await api.app.get<BlobStore>(BLOB_STORE).has(cid),
+      false,
+      'the refused bytes were not stored',
+    );
+    assert.equal((await upload(over, (await api.newUser()).token)).statusCode, 201, 'another account');
   });
 
   test('an anonymous upload is refused (401) without waiting for its body', async () => {

@@ -332,6 +332,7 @@ export async function startApi(
     RATE_LIMIT_SIGN_IN: '1000000000',
     RATE_LIMIT_RELAY: '1000000000',
     RATE_LIMIT_CREDENTIALS: '1000000000',
+    RATE_LIMIT_UPLOADS: '1000000000',
     AUDIT_ANCHOR_INTERVAL: '0',
     ...(options.chain
       ? {

@@ -857,6 +857,7 @@ describe('hostile input on every route of the OpenAPI document: no 5xx, and a 4x
       RATE_LIMIT_SIGN_IN: '1000000',
       RATE_LIMIT_RELAY: '1000000',
       RATE_LIMIT_CREDENTIALS: '1000000',
+      RATE_LIMIT_UPLOADS: '1000000',
       // Chat credentials are signed locally (nothing is sent to Tencent): configured, so the route works.
       TENCENT_CHAT_SDK_APP_ID: '1400000000',
       TENCENT_CHAT_SECRET_KEY: randomBytes(32).toString('hex'),

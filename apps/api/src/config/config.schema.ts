@@ -284,6 +284,11 @@ export const envSchema = z
       description:
         'Call credentials (POST /sessions/:id/credentials) per account (per IP when signed out) per RATE_LIMIT_WINDOW',
     }),
+    RATE_LIMIT_UPLOADS: setting(wholeNumber(1, 1_000_000_000), {
+      default: '60',
+      description:
+        'Encrypted record uploads (POST /records/blobs, up to RECORD_MAX_BYTES each) per account (per IP when signed out) per RATE_LIMIT_WINDOW',
+    }),
     LOG_LEVEL: setting(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), {
       default: 'info',
       description: 'Least severe log level written: fatal, error, warn, info, debug or trace',

@@ -5,7 +5,8 @@ import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fast
 import type { AppConfig } from '../config/config.schema';
 import { Authenticator } from './authenticator';
 
-type RateLimitSetting = 'RATE_LIMIT_SIGN_IN' | 'RATE_LIMIT_RELAY' | 'RATE_LIMIT_CREDENTIALS';
+type RateLimitSetting =
+  'RATE_LIMIT_SIGN_IN' | 'RATE_LIMIT_RELAY' | 'RATE_LIMIT_CREDENTIALS' | 'RATE_LIMIT_UPLOADS';
 
 export interface RateLimit {
   /** The setting that holds the limit (requests per RATE_LIMIT_WINDOW); named in the 429. */
@@ -22,7 +23,7 @@ export interface RateLimit {
   readonly per: 'ip' | 'account';
 }
 
-/** The limited routes: those that cost the server (gas, signatures) or invite guessing. One count per entry. */
+/** The limited routes: those that cost the server (gas, signatures, storage) or invite guessing. One count per entry. */
 export const RATE_LIMITS: readonly RateLimit[] = [
   { setting: 'RATE_LIMIT_SIGN_IN', what: 'sign-in requests', routes: ['POST /auth/*'], per: 'ip' },
   {
@@ -42,6 +43,8 @@ export const RATE_LIMITS: readonly RateLimit[] = [
     routes: ['POST /sessions/:id/credentials'],
     per: 'account',
   },
+  // Each upload is up to RECORD_MAX_BYTES of disk until a record refers to it.
+  { setting: 'RATE_LIMIT_UPLOADS', what: 'record uploads', routes: ['POST /records/blobs'], per: 'account' },
 ];
 
 /** Distinct clients remembered per limit; the least recently seen are forgotten beyond it. */
