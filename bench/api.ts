@@ -5,10 +5,11 @@
  *
  * The API is the real one on its embedded defaults (SQLite event store and read models in a temporary
  * folder), listening on 127.0.0.1, with TRTC configured (so a credential is a UserSig and a
- * PrivateMapKey, each an HMAC and a deflate) and no chain (the gates read the projections only).
+ * PrivateMapKey, each an HMAC and a deflate, signed on the TrtcSigner's thread) and no chain (the
+ * gates read the projections only).
  * It runs in a child process of its own, as in production: the load generator here does not share
  * its event loop. The child also reports its CPU time (user + system, all its threads: the WAL
- * checkpoint thread too), so each round shows the server's CPU per request: on a shared machine a
+ * checkpoint and TRTC signing threads too), so each round shows the server's CPU per request: on a shared machine a
  * steadier guide than requests/s and latencies, which move with whatever else runs.
  * The load: CONNECTIONS keep-alive connections, each sending its next request as soon as the answer
  * to the last one came; rounds of ROUND_MS, alternating health and the measured route, several times.
