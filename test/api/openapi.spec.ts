@@ -13,6 +13,7 @@ import type {
   RequestBodyObject,
   SchemaObject,
 } from '@nestjs/swagger';
+import { MAX_RECORD_KEYS } from '@custos/domain';
 import { ADDRESS_PATTERN } from '../../apps/api/src/core/address';
 import { BEARER_SCHEME } from '../../apps/api/src/openapi';
 import { LARGE_BODY_ROUTES } from '../../apps/api/src/security/body-limits';
@@ -253,7 +254,7 @@ describe('the OpenAPI document', () => {
         type: 'array',
         items: { $ref: '#/components/schemas/WrappedKeyBody' },
         minItems: 1,
-        maxItems: 64,
+        maxItems: MAX_RECORD_KEYS,
         uniqueItems: true,
       });
     }
