@@ -38,6 +38,41 @@ test('the thread copies the WAL into the database file while the writer never ch
   }
 });
 
+test('under steady writes, a WAL past its limit is started over and truncated; no row is lost', async () => {
+  const file = path.join(folder, 'steady.sqlite');
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('wal_autocheckpoint = 0');
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO t (body) VALUES (?)');
+  const reader = new Database(file, { readonly: true });
+  const count = reader.prepare('SELECT count(*) AS n FROM t');
+  const limit = 1024 * 1024;
+  const checkpointer = new WalCheckpointer(file, (reason) => assert.fail(reason), 20, limit);
+  const walSize = () => statSync(`${file}-wal`).size;
+  let written = 0;
+  let largest = 0;
+  let restarted = false;
+  try {
+    // A commit every turn of the event loop, with reads in between, for as long as it takes.
+    for (let turn = 0; turn < 20_000 && !restarted; turn++) {
+      insert.run('x'.repeat(1_000));
+      written++;
+      count.get();
+      const size = walSize();
+      largest = Math.max(largest, size);
+      restarted = largest > limit && size < limit / 2;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(restarted, `the WAL went past ${limit} bytes (largest ${largest}) and was started over`);
+    assert.equal((count.get() as { n: number }).n, written);
+  } finally {
+    await checkpointer.stop();
+    reader.close();
+    db.close();
+  }
+});
+
 test('a thread that cannot open the file reports it once, so the writer can checkpoint again', async () => {
   const reasons: string[] = [];
   const checkpointer = new WalCheckpointer(path.join(folder, 'missing', 'nothing.sqlite'), (reason) =>
