@@ -43,13 +43,13 @@ export function blobStoreConformance(name: string, factory: BlobStoreFactory): v
       }
     };
 
-    test('put returns the content address and size; get returns the exact bytes; has says so', () =>
+    test('put returns the content address and size; get returns the exact bytes; size says how many', () =>
       withStore(async ({ store }) => {
         const bytes = new Uint8Array(randomBytes(1000));
         const stored = await store.put(bytes);
         assert.deepEqual(stored, { cid: await contentAddress(bytes), size: 1000 });
         assert.match(stored.cid, /^bafkrei/);
-        assert.equal(await store.has(stored.cid), true);
+        assert.equal(await store.size(stored.cid), 1000);
         const read = await store.get(stored.cid);
         assert.ok(read instanceof Uint8Array);
         assert.deepEqual(read, bytes);
@@ -62,13 +62,14 @@ export function blobStoreConformance(name: string, factory: BlobStoreFactory): v
         assert.equal(cid, await contentAddress(bytes));
         assert.match(cid, /^bafybei/);
         assert.equal(size, bytes.length);
+        assert.equal(await store.size(cid), bytes.length);
         assert.deepEqual(await store.get(cid), bytes);
       }));
 
     test('the empty blob is stored and read like any other', () =>
       withStore(async ({ store }) => {
         assert.deepEqual(await store.put(new Uint8Array(0)), { cid: EMPTY_FILE, size: 0 });
-        assert.equal(await store.has(EMPTY_FILE), true);
+        assert.equal(await store.size(EMPTY_FILE), 0);
         assert.deepEqual(await store.get(EMPTY_FILE), new Uint8Array(0));
       }));
 
@@ -92,15 +93,15 @@ export function blobStoreConformance(name: string, factory: BlobStoreFactory): v
         assert.deepEqual(await subject.store.get(cid), bytes);
       }));
 
-    test('an address never stored: get gives null, has false, and nothing waits for the network', () =>
+    test('an address never stored: get and size give null, and nothing waits for the network', () =>
       withStore(async ({ store }) => {
         const unknown = await contentAddress(new Uint8Array(randomBytes(64)));
         const unknownLarge = await contentAddress(new Uint8Array(randomBytes(300 * 1024)));
         const started = Date.now();
         assert.equal(await store.get(unknown), null);
-        assert.equal(await store.has(unknown), false);
+        assert.equal(await store.size(unknown), null);
         assert.equal(await store.get(unknownLarge), null);
-        assert.equal(await store.has(unknownLarge), false);
+        assert.equal(await store.size(unknownLarge), null);
         assert.ok(Date.now() - started < 5000, 'answered without searching the network');
       }));
 
@@ -113,7 +114,7 @@ export function blobStoreConformance(name: string, factory: BlobStoreFactory): v
           'BAFKREIFJJCIE6LYPI6NY7AMXNFFTAGCLBUXNDQONFIPMB64F2KM2DEVEI4',
         ]) {
           await assert.rejects(store.get(bad), TypeError, bad);
-          await assert.rejects(store.has(bad), TypeError, bad);
+          await assert.rejects(store.size(bad), TypeError, bad);
         }
       }));
 
@@ -124,7 +125,7 @@ export function blobStoreConformance(name: string, factory: BlobStoreFactory): v
         await subject.store.close();
         const reopened = await subject.reopen();
         opened.push(reopened);
-        assert.equal(await reopened.has(cid), true);
+        assert.equal(await reopened.size(cid), bytes.length);
         assert.deepEqual(await reopened.get(cid), bytes);
         assert.deepEqual(await reopened.put(bytes), { cid, size: bytes.length });
       }));
@@ -135,7 +136,7 @@ export function blobStoreConformance(name: string, factory: BlobStoreFactory): v
         await store.close();
         await assert.rejects(store.put(new Uint8Array([4])), BlobStoreClosedError);
         await assert.rejects(store.get(cid), BlobStoreClosedError);
-        await assert.rejects(store.has(cid), BlobStoreClosedError);
+        await assert.rejects(store.size(cid), BlobStoreClosedError);
       }));
   });
 }

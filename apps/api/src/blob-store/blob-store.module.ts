@@ -29,7 +29,7 @@ export class BlobStoreLifecycle implements OnModuleInit, OnApplicationShutdown {
       // Without it records cannot be stored or read, but consent, messaging and audit still work.
       critical: false,
       check: async () => {
-        await this.store.has(PROBE_CID);
+        await this.store.size(PROBE_CID);
         return { status: 'up', detail: this.store.kind };
       },
     });

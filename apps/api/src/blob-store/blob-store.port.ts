@@ -25,8 +25,11 @@ export interface BlobStore {
   put(bytes: Uint8Array): Promise<StoredBlob>;
   /** The bytes stored under `cid`, or null when there are none. TypeError for a non-address. */
   get(cid: string): Promise<Uint8Array | null>;
-  /** Whether bytes are stored under `cid`. TypeError for a non-address. */
-  has(cid: string): Promise<boolean>;
+  /**
+   * How many bytes are stored under `cid`, or null when none are, from the store's own record (without
+   * reading them: `get` is what checks them against their address). TypeError for a non-address.
+   */
+  size(cid: string): Promise<number | null>;
   /** Releases the store; later calls reject. */
   close(): Promise<void>;
 }

@@ -74,9 +74,16 @@ export class FsBlobStore implements BlobStore {
     return bytes;
   }
 
-  async has(cid: string): Promise<boolean> {
+  async size(cid: string): Promise<number | null> {
     this.assertOpen();
-    return isFile(this.fileOf(cid));
+    const file = this.fileOf(cid);
+    try {
+      const found = await stat(file);
+      return found.isFile() ? found.size : null;
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

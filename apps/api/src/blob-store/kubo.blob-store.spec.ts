@@ -76,13 +76,14 @@ describe('kubo blob store: what it asks of the node (fake RPC API)', () => {
     assert.ok(kubo.pinned.has(cid));
   });
 
-  test('cat and block/stat are offline, so an absent CID cannot wait on the network', async () => {
+  test('cat and files/stat are offline, so an absent CID cannot wait on the network', async () => {
     const absent = await contentAddress(new Uint8Array(randomBytes(32)));
     assert.equal(await store.get(absent), null);
     assert.equal(lastRequest('/api/v0/cat').query.get('offline'), 'true');
     assert.equal(lastRequest('/api/v0/cat').query.get('arg'), absent);
-    assert.equal(await store.has(absent), false);
-    assert.equal(lastRequest('/api/v0/block/stat').query.get('offline'), 'true');
+    assert.equal(await store.size(absent), null);
+    assert.equal(lastRequest('/api/v0/files/stat').query.get('offline'), 'true');
+    assert.equal(lastRequest('/api/v0/files/stat').query.get('arg'), `/ipfs/${absent}`);
   });
 
   test('a node with other Import settings is refused loudly, and its copy unpinned', async () => {
@@ -122,8 +123,8 @@ describe('kubo blob store: what it asks of the node (fake RPC API)', () => {
     url.password = 'p@ss word';
     const withCredentials = new KuboBlobStore({ url: url.toString() });
     try {
-      await withCredentials.has(await contentAddress(new Uint8Array([1])));
-      const { authorization } = lastRequest('/api/v0/block/stat');
+      await withCredentials.size(await contentAddress(new Uint8Array([1])));
+      const { authorization } = lastRequest('/api/v0/files/stat');
       assert.equal(authorization, `Basic ${Buffer.from('custos:p@ss word').toString('base64')}`);
     } finally {
       await withCredentials.close();
@@ -143,7 +144,7 @@ describe('kubo blob store: what it asks of the node (fake RPC API)', () => {
         assert.doesNotMatch(`${error.message} ${String(error.cause ?? '')}`, /secret-password/);
         return true;
       });
-      await assert.rejects(unreachable.has(await contentAddress(new Uint8Array([1]))));
+      await assert.rejects(unreachable.size(await contentAddress(new Uint8Array([1]))));
     } finally {
       await unreachable.close();
     }

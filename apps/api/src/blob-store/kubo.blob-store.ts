@@ -1,5 +1,5 @@
 import { contentAddress, KUBO_CID_V1_ADD } from '@custos/records';
-import { CID, create, type HTTPRPCOptions, type KuboRPCClient } from 'kubo-rpc-client';
+import { create, type HTTPRPCOptions, type KuboRPCClient } from 'kubo-rpc-client';
 import {
   assertContentAddress,
   BlobIntegrityError,
@@ -98,14 +98,15 @@ export class KuboBlobStore implements BlobStore {
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  async has(cid: string): Promise<boolean> {
+  async size(cid: string): Promise<number | null> {
     this.assertOpen();
     assertContentAddress(cid);
     try {
-      await this.client.block.stat(CID.parse(cid), offline(this.deadline()));
-      return true;
+      // The file's size from its root block (UnixFS), without fetching the rest.
+      const stat = await this.client.files.stat(`/ipfs/${cid}`, offline(this.deadline()));
+      return Number(stat.size);
     } catch (error) {
-      if (isNotFound(error)) return false;
+      if (isNotFound(error)) return null;
       throw error;
     }
   }

@@ -93,15 +93,14 @@ export class RecordsService {
         `the ciphertext ${body.cid} is another account's record: upload your own encryption of your document`,
       );
     }
-    const stored = await this.blobs.get(body.cid);
-    if (!stored) {
+    // The stored size is the truth, not the client's word (read without reading the bytes).
+    const size = await this.blobs.size(body.cid);
+    if (size === null) {
       throw notFound(
         'blob_not_found',
         `no stored blob ${body.cid}: upload the ciphertext to POST /records/blobs first`,
       );
     }
-    // The stored size is the truth, not the client's word.
-    const size = stored.length;
     await this.checkRecipients(patient, body.category, body.keys, context.now);
     if (body.supersedes !== null) {
       const previous = await this.readModels.get<RecordDocument>('records', body.supersedes);
