@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { WalCheckpointer } from '../sqlite/wal-checkpointer';
 import {
   assertCollectionSpecs,
   assertId,
@@ -57,7 +56,6 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
   private readonly writeStatements = new Map<string, Database.Statement>();
   private readonly readStatements = new Map<string, Database.Statement>();
   private closed = false;
-  private readonly checkpointer: WalCheckpointer;
 
   /** Opens (creating if needed) `read-models.sqlite` in `dataDir`. */
   static open(dataDir: string): SqliteReadModelStore {
@@ -81,13 +79,10 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
     }
     this.readDb.pragma('busy_timeout = 5000');
     this.readDb.pragma('query_only = ON');
-    // Every event a gate records is a unit here: checkpointing inside those commits (SQLite's default)
-    // blocked the event loop for ~1.5 ms per commit under load. A thread of its own does it instead.
-    this.checkpointer = new WalCheckpointer(file, () => {
-      // The thread is gone: commits checkpoint again, as SQLite does by default.
-      if (!this.closed) this.writeDb.pragma('wal_autocheckpoint = 1000');
-    });
-    this.writeDb.pragma('wal_autocheckpoint = 0');
+    // Checkpoints stay in the commits (SQLite's default), not on a WalCheckpointer thread as the event
+    // store's: this store's reads run on the event loop, and a checkpoint thread holds read-mark 0 while
+    // it copies and syncs, so reads retry and sleep meanwhile. Tried: the soak's p99 went from ~25 ms
+    // to 60-220 ms at the same rate, for no gain in bench:api.
   }
 
   async register(collections: readonly CollectionSpec[]): Promise<void> {
@@ -252,7 +247,6 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
     await this.queue.drained();
     // Lets SQLite gather the statistics that help it pick between indexes (cheap when nothing changed).
     this.writeDb.pragma('optimize');
-    await this.checkpointer.stop();
     this.readDb.close();
     this.writeDb.close();
   }
