@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { NewEvent, RecordedEvent } from '@custos/domain';
 import Database from 'better-sqlite3';
 import { assertValidAppend } from './append-validation';
-import { WalCheckpointer } from '../sqlite/wal-checkpointer';
+import { WalCheckpointer } from './wal-checkpointer';
 import {
   type AppendResult,
   ConcurrencyError,
