@@ -55,7 +55,7 @@ export class FsBlobStore implements BlobStore {
     this.assertOpen();
     const cid = await contentAddress(bytes);
     const file = this.fileOf(cid);
-    if (!(await isFile(file))) await this.writeAtomically(file, bytes);
+    if ((await fileSize(file)) === null) await this.writeAtomically(file, bytes);
     return { cid, size: bytes.length };
   }
 
@@ -76,14 +76,7 @@ export class FsBlobStore implements BlobStore {
 
   async size(cid: string): Promise<number | null> {
     this.assertOpen();
-    const file = this.fileOf(cid);
-    try {
-      const found = await stat(file);
-      return found.isFile() ? found.size : null;
-    } catch (error) {
-      if (isMissing(error)) return null;
-      throw error;
-    }
+    return fileSize(this.fileOf(cid));
   }
 
   async close(): Promise<void> {
@@ -128,11 +121,13 @@ export class FsBlobStore implements BlobStore {
   }
 }
 
-async function isFile(file: string): Promise<boolean> {
+/** The length of the file at `file`, or null when there is none. */
+async function fileSize(file: string): Promise<number | null> {
   try {
-    return (await stat(file)).isFile();
+    const found = await stat(file);
+    return found.isFile() ? found.size : null;
   } catch (error) {
-    if (isMissing(error)) return false;
+    if (isMissing(error)) return null;
     throw error;
   }
 }
