@@ -167,6 +167,27 @@ async function readAs(reader: MessagingUser, record: { id: string; cid: string }
   return { blob, key, addressMatches: (await contentAddress(blob)) === record.cid };
 }
 
+/** What the patient's app does for a reader granted after the upload: unwraps its own copy, wraps it for them. */
+async function shareKey(
+  patient: MessagingUser,
+  record: { id: string },
+  recipient: string,
+  publicKey: string,
+): Promise<void> {
+  const own = await api.get(`/records/${record.id}/key`, patient.token);
+  const key = await unwrapKey(
+    own.json<{ wrappedKey: string }>().wrappedKey,
+    patient.privateKey,
+    patient.publicKey,
+  );
+  const share = await api.post(
+    `/records/${record.id}/keys`,
+    { keys: [{ recipient, wrappedKey: await wrapKey(key, publicKey) }] },
+    patient.token,
+  );
+  assert.equal(share.statusCode, 204, share.body);
+}
+
 async function auditOf(actor: string, resource: string): Promise<AccessAuditedData[]> {
   return (await api.events())
     .filter((e) => e.type === 'AccessAudited')
@@ -373,18 +394,7 @@ describe('records: upload, registration and reading under consent', () => {
       wanted.map((r) => r.recordId),
       [record.id],
     );
-    const own = await api.get(`/records/${record.id}/key`, patient.token);
-    const key = await unwrapKey(
-      own.json<{ wrappedKey: string }>().wrappedKey,
-      patient.privateKey,
-      patient.publicKey,
-    );
-    const share = await api.post(
-      `/records/${record.id}/keys`,
-      { keys: [{ recipient: late.address, wrappedKey: await wrapKey(key, wanted[0]!.publicKey) }] },
-      patient.token,
-    );
-    assert.equal(share.statusCode, 204, share.body);
+    await shareKey(patient, record, late.address, wanted[0]!.publicKey);
     const read = await readAs(late, record);
     assert.deepEqual(await openRecord(read.blob, read.key, patient.address), record.plaintext);
     const after = await api.get('/records/key-requests', patient.token);
@@ -401,18 +411,7 @@ describe('records: upload, registration and reading under consent', () => {
     const shortLived = await person('provider');
     const endsAt = nowSeconds() + 3;
     await api.grant(patient.address, shortLived.address, 'lab_results', new Date(endsAt * 1000));
-    const own = await api.get(`/records/${record.id}/key`, patient.token);
-    const key = await unwrapKey(
-      own.json<{ wrappedKey: string }>().wrappedKey,
-      patient.privateKey,
-      patient.publicKey,
-    );
-    const share = await api.post(
-      `/records/${record.id}/keys`,
-      { keys: [{ recipient: shortLived.address, wrappedKey: await wrapKey(key, shortLived.publicKey) }] },
-      patient.token,
-    );
-    assert.equal(share.statusCode, 204, share.body);
+    await shareKey(patient, record, shortLived.address, shortLived.publicKey);
     const read = await readAs(shortLived, record);
     assert.deepEqual(await openRecord(read.blob, read.key, patient.address), record.plaintext);
 

@@ -11,13 +11,18 @@ after(() => rmSync(folder, { recursive: true, force: true }));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-test('the thread copies the WAL into the database file while the writer never checkpoints', async () => {
-  const file = path.join(folder, 'copied.sqlite');
+/** A WAL-mode file whose connection never checkpoints itself, and its row insert. */
+function walWriter(name: string) {
+  const file = path.join(folder, name);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('wal_autocheckpoint = 0');
   db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
-  const insert = db.prepare('INSERT INTO t (body) VALUES (?)');
+  return { file, db, insert: db.prepare('INSERT INTO t (body) VALUES (?)') };
+}
+
+test('the thread copies the WAL into the database file while the writer never checkpoints', async () => {
+  const { file, db, insert } = walWriter('copied.sqlite');
   const checkpointer = new WalCheckpointer(file, (reason) => assert.fail(reason), 20);
   try {
     const sizeBefore = statSync(file).size;
@@ -39,12 +44,7 @@ test('the thread copies the WAL into the database file while the writer never ch
 });
 
 test('under steady writes, a WAL past its limit is started over and truncated; no row is lost', async () => {
-  const file = path.join(folder, 'steady.sqlite');
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('wal_autocheckpoint = 0');
-  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
-  const insert = db.prepare('INSERT INTO t (body) VALUES (?)');
+  const { file, db, insert } = walWriter('steady.sqlite');
   const reader = new Database(file, { readonly: true });
   const count = reader.prepare('SELECT count(*) AS n FROM t');
   const limit = 1024 * 1024;

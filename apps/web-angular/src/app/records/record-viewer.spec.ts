@@ -3,7 +3,7 @@ import { HttpTestingController, provideHttpClientTesting } from '@angular/common
 import { type ComponentFixture, TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
-import { utf8 } from '@custos/e2ee';
+import { type RecordMetadata, utf8 } from '@custos/e2ee';
 
 import { Wallet } from '../core/wallet';
 import { MemoryWalletStore, WalletStore } from '../core/wallet-vault';
@@ -106,6 +106,14 @@ describe('Opening a record (provider)', () => {
 
   const viewer = () => byTestId(root, 'record-viewer');
 
+  /** Seals `content` as the patient's file record, opens it and answers its key and blob. */
+  async function openFile(content: Uint8Array, metadata: Omit<RecordMetadata, 'format'>): Promise<void> {
+    const file = await sealedRecord(patient.address, content, { ...metadata, format: 'file' });
+    await open(file.view);
+    await answer(file.view, file.blob, await keyFor(file, provider));
+    await settled();
+  }
+
   async function settled(): Promise<void> {
     await until(() => viewer().dataset['status'] !== 'loading', 'the record');
     await fixture.whenStable();
@@ -178,15 +186,11 @@ describe('Opening a record (provider)', () => {
   });
 
   it('shows a PDF from an object URL typed application/pdf, revoked when the viewer goes away', async () => {
-    const pdf = await sealedRecord(patient.address, utf8.encode('%PDF-1.7 report'), {
+    await openFile(utf8.encode('%PDF-1.7 report'), {
       title: 'Discharge letter',
       mediaType: 'application/pdf',
       fileName: 'discharge.pdf',
-      format: 'file',
     });
-    await open(pdf.view);
-    await answer(pdf.view, pdf.blob, await keyFor(pdf, provider));
-    await settled();
     const frame = byTestId<HTMLObjectElement>(root, 'record-viewer-pdf');
     expect(frame.getAttribute('data')).toBe('blob:test/1');
     expect(frame.getAttribute('type')).toBe('application/pdf');
@@ -204,15 +208,11 @@ describe('Opening a record (provider)', () => {
       ),
       (c) => c.charCodeAt(0),
     );
-    const photo = await sealedRecord(patient.address, png, {
+    await openFile(png, {
       title: 'Rash on the left forearm',
       mediaType: 'image/png',
       fileName: 'forearm.png',
-      format: 'file',
     });
-    await open(photo.view);
-    await answer(photo.view, photo.blob, await keyFor(photo, provider));
-    await settled();
     const image = byTestId<HTMLImageElement>(root, 'record-viewer-image');
     expect(image.getAttribute('src')).toBe('blob:test/1');
     expect(image.getAttribute('alt')).toBe('Rash on the left forearm');
@@ -222,19 +222,11 @@ describe('Opening a record (provider)', () => {
     expect(urls.revoked).toEqual(['blob:test/1']);
 
     // SVG can carry script: never rendered here, only downloaded.
-    const drawing = await sealedRecord(
-      patient.address,
-      utf8.encode('<svg xmlns="http://www.w3.org/2000/svg"/>'),
-      {
-        title: 'Wound outline',
-        mediaType: 'image/svg+xml',
-        fileName: 'outline.svg',
-        format: 'file',
-      },
-    );
-    await open(drawing.view);
-    await answer(drawing.view, drawing.blob, await keyFor(drawing, provider));
-    await settled();
+    await openFile(utf8.encode('<svg xmlns="http://www.w3.org/2000/svg"/>'), {
+      title: 'Wound outline',
+      mediaType: 'image/svg+xml',
+      fileName: 'outline.svg',
+    });
     expect(root.querySelector('[data-testid="record-viewer-image"]')).toBeNull();
     expect(byTestId(root, 'record-viewer-download').textContent).toContain('outline.svg');
     expect(urls.created).toHaveLength(1);
