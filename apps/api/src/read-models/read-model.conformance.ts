@@ -151,6 +151,44 @@ export function readModelConformance(adapter: string, open: () => Promise<StoreU
         assert.deepEqual(await store.get('people', 'u1'), { id: 'u1', role: 'patient', name: 'Ada again' });
       });
 
+      it('a document read is a copy: changing it changes nothing stored', async (store) => {
+        await write(store, 'people', 0, 'people', [{ id: 'u1', role: 'patient', tags: ['a'] }]);
+        const read = await store.get<ReadDocument & { role: string; tags: string[] }>('people', 'u1');
+        read!.role = 'changed';
+        read!.tags.push('b');
+        assert.deepEqual(await store.get('people', 'u1'), { id: 'u1', role: 'patient', tags: ['a'] });
+      });
+
+      it('reads after each unit see it, also of documents read before (and of ones that were missing)', async (store) => {
+        assert.equal(await store.get('people', 'u1'), null);
+        await write(store, 'people', 0, 'people', [{ id: 'u1', role: 'patient' }]);
+        assert.deepEqual(await store.get('people', 'u1'), { id: 'u1', role: 'patient' });
+        await write(store, 'people', 1, 'people', [
+          { id: 'u1', role: 'provider' },
+          { id: 'u1', role: 'auditor' },
+        ]);
+        assert.deepEqual(
+          await store.get('people', 'u1'),
+          { id: 'u1', role: 'auditor' },
+          'the last write wins',
+        );
+        await assert.rejects(
+          store.applyAtomically('people', 2, async (writer) => {
+            await writer.upsert('people', { id: 'u1', role: 'rolled back' });
+            throw new Error('projection bug');
+          }),
+        );
+        assert.deepEqual(await store.get('people', 'u1'), { id: 'u1', role: 'auditor' });
+        await store.applyAtomically('people', 3, async (writer) => writer.delete('people', 'u1'));
+        assert.equal(await store.get('people', 'u1'), null);
+        await write(store, 'people', 4, 'people', [{ id: 'u2', role: 'patient' }]);
+        assert.deepEqual(await store.get('people', 'u2'), { id: 'u2', role: 'patient' });
+        await store.reset('people', ['people']);
+        assert.equal(await store.get('people', 'u2'), null, 'a reset empties what was read too');
+        await write(store, 'people', 0, 'people', [{ id: 'u2', role: 'rebuilt' }]);
+        assert.deepEqual(await store.get('people', 'u2'), { id: 'u2', role: 'rebuilt' });
+      });
+
       it('nested JSON values round-trip: arrays, objects, numbers, booleans, null', async (store) => {
         const document = {
           id: 'u1',

@@ -91,6 +91,38 @@ describe('sqlite read models', () => {
     }
   });
 
+  test('a document another process changes or resets is read anew by the next turn', async () => {
+    const folder = tempFolder();
+    // Two stores on one file, as two API processes (or a rebuild) would be: connections of their own.
+    const api = SqliteReadModelStore.open(folder);
+    const other = SqliteReadModelStore.open(folder);
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    try {
+      await api.register([AUDIT]);
+      await other.register([AUDIT]);
+      await other.applyAtomically('audit', 0, async (writer) =>
+        writer.upsert('audit', { id: 'e1', patient: 'p1', at: 'granted' }),
+      );
+      assert.equal(await api.get('audit', 'e2'), null);
+      assert.deepEqual(await api.get('audit', 'e1'), { id: 'e1', patient: 'p1', at: 'granted' });
+
+      await other.applyAtomically('audit', 1, async (writer) => {
+        await writer.upsert('audit', { id: 'e1', patient: 'p1', at: 'revoked' });
+        await writer.upsert('audit', { id: 'e2', patient: 'p2', at: 'new' });
+      });
+      await nextTurn();
+      assert.deepEqual(await api.get('audit', 'e1'), { id: 'e1', patient: 'p1', at: 'revoked' });
+      assert.deepEqual(await api.get('audit', 'e2'), { id: 'e2', patient: 'p2', at: 'new' });
+
+      await other.reset('audit', ['audit']);
+      await nextTurn();
+      assert.equal(await api.get('audit', 'e1'), null);
+    } finally {
+      await api.close();
+      await other.close();
+    }
+  });
+
   test('equality, range, sort and every next page are index searches, not table scans', async () => {
     const store = SqliteReadModelStore.open(tempFolder());
     try {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { DocumentCache } from './document-cache';
 import {
   assertCollectionSpecs,
   assertId,
@@ -26,6 +27,8 @@ import type {
 } from './read-model.port';
 
 export const SQLITE_READ_MODELS_FILE = 'read-models.sqlite';
+/** The JSON text of documents read lately that `get` keeps in memory (see DocumentCache). */
+const DOCUMENT_CACHE_BYTES = 16 * 1024 * 1024;
 
 type SqlValue = string | number | null;
 
@@ -44,6 +47,12 @@ interface FoundRow {
  * A unit's transaction stays open across the awaits inside `work`, and on a single connection any
  * read made meanwhile (a query handler) would see its uncommitted writes; with WAL the read
  * connection sees only committed data.
+ *
+ * `get` answers from a DocumentCache of committed documents when it can. Units update it when they
+ * commit; a commit by another connection (another process on the same file) moves the write
+ * connection's `PRAGMA data_version`, checked once per turn of the event loop (the check itself costs
+ * a read transaction), and empties it. So a read sees every commit of this process at once and those
+ * of another by the next turn.
  */
 export class SqliteReadModelStore implements ReadModelStoreAdapter {
   readonly kind = 'sqlite';
@@ -55,6 +64,10 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
   private readonly units = new UnitContext();
   private readonly writeStatements = new Map<string, Database.Statement>();
   private readonly readStatements = new Map<string, Database.Statement>();
+  private readonly documents = new DocumentCache(DOCUMENT_CACHE_BYTES);
+  private readonly dataVersion: Database.Statement<[], number>;
+  private seenDataVersion: number;
+  private checkedThisTurn = false;
   private closed = false;
 
   /** Opens (creating if needed) `read-models.sqlite` in `dataDir`. */
@@ -79,6 +92,8 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
     }
     this.readDb.pragma('busy_timeout = 5000');
     this.readDb.pragma('query_only = ON');
+    this.dataVersion = this.writeDb.prepare<[], number>('PRAGMA data_version').pluck();
+    this.seenDataVersion = this.dataVersion.get() as number;
     // Checkpoints stay in the commits (SQLite's default), not on a WalCheckpointer thread as the event
     // store's: this store's reads run on the event loop, and a checkpoint thread holds read-mark 0 while
     // it copies and syncs, so reads retry and sleep meanwhile. Tried: the soak's p99 went from ~25 ms
@@ -107,7 +122,15 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
 
   async get<T extends ReadDocument>(collection: string, id: string): Promise<T | null> {
     this.assertOpen();
-    return this.getFrom<T>(this.readDb, this.readStatements, collection, id);
+    this.registry.indexes(collection);
+    assertId(collection, id);
+    this.noticeOtherWriters();
+    let json = this.documents.get(collection, id);
+    if (json === undefined) {
+      json = this.jsonIn(this.readDb, this.readStatements, collection, id);
+      this.documents.set(collection, id, json);
+    }
+    return json === null ? null : (JSON.parse(json) as T);
   }
 
   async find<T extends ReadDocument>(collection: string, query?: FindQuery): Promise<Page<T>> {
@@ -167,6 +190,8 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
     // IMMEDIATE takes the write lock now, so the checkpoint read below cannot go stale.
     db.exec('BEGIN IMMEDIATE');
     let open = true;
+    /** What the unit wrote, in order, for the DocumentCache once it commits. */
+    const changes: [collection: string, id: string, json: string | null][] = [];
     try {
       if (this.checkpointIn(db, this.writeStatements, projection) >= position) {
         open = false;
@@ -176,17 +201,22 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
       const writer: ReadModelWriter = {
         get: async <T extends ReadDocument>(collection: string, id: string) => {
           assertUnitOpen(open, projection);
-          return this.getFrom<T>(db, this.writeStatements, collection, id);
+          this.registry.indexes(collection);
+          assertId(collection, id);
+          const json = this.jsonIn(db, this.writeStatements, collection, id);
+          return json === null ? null : (JSON.parse(json) as T);
         },
         upsert: async (collection, document) => {
           assertUnitOpen(open, projection);
           this.registry.indexes(collection);
+          const json = documentJson(collection, document);
           this.statement(
             db,
             this.writeStatements,
             `INSERT INTO ${tableName(collection)} (id, doc) VALUES (?, ?) ` +
               'ON CONFLICT(id) DO UPDATE SET doc = excluded.doc',
-          ).run(document.id, documentJson(collection, document));
+          ).run(document.id, json);
+          changes.push([collection, document.id, json]);
         },
         delete: async (collection, id) => {
           assertUnitOpen(open, projection);
@@ -195,6 +225,7 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
           this.statement(db, this.writeStatements, `DELETE FROM ${tableName(collection)} WHERE id = ?`).run(
             id,
           );
+          changes.push([collection, id, null]);
         },
       };
       await work(writer);
@@ -206,6 +237,7 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
           'ON CONFLICT(projection) DO UPDATE SET position = excluded.position',
       ).run(projection, position);
       db.exec('COMMIT');
+      for (const [collection, id, json] of changes) this.documents.changed(collection, id, json);
       return true;
     } catch (error) {
       open = false;
@@ -232,6 +264,7 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
           'DELETE FROM checkpoints WHERE projection = ?',
         ).run(projection);
       })();
+      this.documents.clear();
     });
   }
 
@@ -249,19 +282,31 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
     this.writeDb.pragma('optimize');
     this.readDb.close();
     this.writeDb.close();
+    this.documents.clear();
   }
 
-  private getFrom<T extends ReadDocument>(
+  /** A document's JSON as `db` sees it, `null` when there is none. */
+  private jsonIn(
     db: Database.Database,
     cache: Map<string, Database.Statement>,
     collection: string,
     id: string,
-  ): T | null {
-    this.registry.indexes(collection);
-    assertId(collection, id);
+  ): string | null {
     const row = this.statement(db, cache, `SELECT doc FROM ${tableName(collection)} WHERE id = ?`).get(id) as
       { doc: string } | undefined;
-    return row ? (JSON.parse(row.doc) as T) : null;
+    return row ? row.doc : null;
+  }
+
+  /** Empties the DocumentCache when another connection committed since the last turn's look. */
+  private noticeOtherWriters(): void {
+    if (this.checkedThisTurn) return;
+    this.checkedThisTurn = true;
+    setImmediate(() => (this.checkedThisTurn = false));
+    const version = this.dataVersion.get() as number;
+    if (version !== this.seenDataVersion) {
+      this.seenDataVersion = version;
+      this.documents.clear();
+    }
   }
 
   private checkpointIn(
