@@ -43,6 +43,16 @@ describe('TrtcSigner', () => {
     signed.forEach((result, i) => verify(result, grants[i]!));
   });
 
+  test('grants asked for over several turns of the event loop are each answered with their own', async () => {
+    const thread = signer();
+    const waiting: Promise<{ userSig: string; privateMapKey: string }>[] = [];
+    for (let turn = 0; turn < 5; turn++) {
+      for (let i = 0; i < 3; i++) waiting.push(thread.sign(grantFor(turn * 3 + i)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    (await Promise.all(waiting)).forEach((result, i) => verify(result, grantFor(i)));
+  });
+
   test('when the thread ends, what it held and what comes later is signed on the event loop', async () => {
     const thread = signer();
     const waiting = [1, 2, 3].map((i) => thread.sign(grantFor(i)));
