@@ -4,18 +4,27 @@ import { DocumentCache } from './document-cache';
 
 const doc = (id: string, size: number) => JSON.stringify({ id, pad: 'x'.repeat(size) });
 
-test('memory stays bounded: the least recently read documents go first', () => {
-  // Room for sixteen of these documents (each 1,000 bytes with its allowance), the most a document
-  // of this size may take of it.
+test('memory stays bounded: documents not read again go, those read again stay', () => {
+  // Each document takes 1,000 bytes with its allowance: a generation (half the room) holds eight.
   const sized = (id: string) => doc(id, 1_000 - 64 - 'people'.length - 1 - id.length - doc(id, 0).length);
   const cache = new DocumentCache(16_000);
-  const ids = Array.from({ length: 16 }, (_, i) => `d${String(i).padStart(2, '0')}`);
-  for (const id of ids) cache.set('people', id, sized(id));
-  assert.equal(cache.get('people', 'd00'), sized('d00'), 'read again: now the most recent');
-  cache.set('people', 'd16', sized('d16'));
-  assert.equal(cache.get('people', 'd01'), undefined, 'd01, read least recently, was dropped');
-  for (const id of [...ids.filter((id) => id !== 'd01'), 'd16'])
-    assert.equal(cache.get('people', id), sized(id), id);
+  const ids = Array.from({ length: 17 }, (_, i) => `d${String(i).padStart(2, '0')}`);
+  for (const id of ids.slice(0, 9)) cache.set('people', id, sized(id));
+  assert.equal(cache.get('people', 'd00'), sized('d00'), 'read again');
+  for (const id of ids.slice(9)) cache.set('people', id, sized(id));
+  for (const id of ids.slice(1, 9)) assert.equal(cache.get('people', id), undefined, `${id} went`);
+  for (const id of ['d00', ...ids.slice(9)]) assert.equal(cache.get('people', id), sized(id), `${id} stayed`);
+});
+
+test('a document replaced or deleted in an older generation is never read stale', () => {
+  const cache = new DocumentCache(16_000);
+  cache.set('people', 'a', doc('a', 1));
+  for (let i = 0; i < 20; i++) cache.set('people', `filler${i}`, doc(`filler${i}`, 500));
+  cache.changed('people', 'a', doc('a', 2));
+  assert.equal(cache.get('people', 'a'), doc('a', 2));
+  for (let i = 20; i < 30; i++) cache.set('people', `filler${i}`, doc(`filler${i}`, 500));
+  cache.changed('people', 'a', null);
+  assert.equal(cache.get('people', 'a'), null);
 });
 
 test('a document larger than a sixteenth of the room is not held, and holds nothing stale', () => {
