@@ -43,13 +43,16 @@ const METADATA: RecordMetadata = { title: 'Lipid panel', mediaType: 'application
 export const randomRecordId = () => `0x${randomBytes(32).toString('hex')}`;
 
 /** A record sealed for `patient` as their browser does it: the blob to upload, its CID, its key. */
-async function sealedRecord(patient: string, text = `{"resourceType":"Observation","id":"${randomUUID()}"}`) {
+export async function sealedRecord(
+  patient: string,
+  text = `{"resourceType":"Observation","id":"${randomUUID()}"}`,
+) {
   const { blob, key } = await sealRecord(utf8.encode(text), patient);
   return { blob, key, cid: await contentAddress(blob) };
 }
 
 /** `POST /records/blobs` with `blob` as the caller's octet-stream body. */
-const blobUpload = (blob: Uint8Array): Sample => ({
+export const blobUpload = (blob: Uint8Array): Sample => ({
   payload: Buffer.from(blob),
   headers: { 'content-type': RECORD_BLOB_CONTENT_TYPE },
 });

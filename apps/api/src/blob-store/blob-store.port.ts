@@ -45,6 +45,14 @@ export class BlobIntegrityError extends Error {
   override readonly name = 'BlobIntegrityError';
 }
 
+/**
+ * The store failed to answer (an IPFS node down, timing out or failing): a 503 to the caller, who may
+ * retry, rather than a 500. Its message names the reason, never the node's credentials.
+ */
+export class BlobStoreUnavailableError extends Error {
+  override readonly name = 'BlobStoreUnavailableError';
+}
+
 /** The store was closed. */
 export class BlobStoreClosedError extends Error {
   override readonly name = 'BlobStoreClosedError';

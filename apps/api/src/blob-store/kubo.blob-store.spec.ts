@@ -5,12 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { contentAddress } from '@custos/records';
 import { type FakeKubo, startFakeKubo } from '../../../../test/ipfs/fake-kubo';
 import { blobStoreConformance } from './blob-store.conformance';
 import { createBlobStore } from './blob-store.factory';
-import { BlobIntegrityError } from './blob-store.port';
+import { BlobIntegrityError, BlobStoreUnavailableError } from './blob-store.port';
 import { KUBO_ADD_OPTIONS, KuboBlobStore, KuboSettingsError } from './kubo.blob-store';
 
 const IPFS_API_URL = process.env.IPFS_API_URL?.trim();
@@ -131,7 +133,36 @@ describe('kubo blob store: what it asks of the node (fake RPC API)', () => {
     }
   });
 
-  test('an unreachable node fails the call (no hang, no credentials in the error)', async () => {
+  test('a node that answers with another error (out of disk) is unavailable too, not "not found"', async () => {
+    const failing = createServer((_req, res) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ Message: 'write /data/blocks: no space left on device', Code: 0, Type: 'error' }),
+      );
+    });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    const { port } = failing.address() as AddressInfo;
+    const store = new KuboBlobStore({ url: `http://127.0.0.1:${port}` });
+    try {
+      const cid = await contentAddress(new Uint8Array([1]));
+      for (const call of [
+        () => store.put(new Uint8Array([1])),
+        () => store.get(cid),
+        () => store.size(cid),
+      ]) {
+        await assert.rejects(call, (error: unknown) => {
+          assert.ok(error instanceof BlobStoreUnavailableError, String(error));
+          assert.match(error.message, /no space left on device/);
+          return true;
+        });
+      }
+    } finally {
+      await store.close();
+      await new Promise((resolve) => failing.close(resolve));
+    }
+  });
+
+  test('an unreachable node fails each call as unavailable (no hang, no credentials in the error)', async () => {
     const gone = await startFakeKubo();
     const url = new URL(gone.url);
     await gone.close();
@@ -139,12 +170,20 @@ describe('kubo blob store: what it asks of the node (fake RPC API)', () => {
     url.password = 'secret-password';
     const unreachable = new KuboBlobStore({ url: url.toString(), timeoutMs: 2000 });
     try {
-      await assert.rejects(unreachable.put(new Uint8Array([1, 2, 3])), (error: unknown) => {
-        assert.ok(error instanceof Error);
-        assert.doesNotMatch(`${error.message} ${String(error.cause ?? '')}`, /secret-password/);
-        return true;
-      });
-      await assert.rejects(unreachable.size(await contentAddress(new Uint8Array([1]))));
+      const cid = await contentAddress(new Uint8Array([1]));
+      for (const call of [
+        () => unreachable.put(new Uint8Array([1, 2, 3])),
+        () => unreachable.get(cid),
+        () => unreachable.size(cid),
+      ]) {
+        await assert.rejects(call, (error: unknown) => {
+          // The store is unavailable (a 503 for the API's callers), not the caller wrong.
+          assert.ok(error instanceof BlobStoreUnavailableError, String(error));
+          assert.match(error.message, /the IPFS node did not answer/);
+          assert.doesNotMatch(`${error.message} ${String(error.cause ?? '')}`, /secret-password/);
+          return true;
+        });
+      }
     } finally {
       await unreachable.close();
     }

@@ -5,6 +5,7 @@ import {
   BlobIntegrityError,
   type BlobStore,
   BlobStoreClosedError,
+  BlobStoreUnavailableError,
   type StoredBlob,
 } from './blob-store.port';
 
@@ -68,7 +69,12 @@ export class KuboBlobStore implements BlobStore {
   async put(bytes: Uint8Array): Promise<StoredBlob> {
     this.assertOpen();
     const cid = await contentAddress(bytes);
-    const added = await this.client.add(bytes, { ...KUBO_ADD_OPTIONS, signal: this.deadline() });
+    let added: Awaited<ReturnType<KuboRPCClient['add']>>;
+    try {
+      added = await this.client.add(bytes, { ...KUBO_ADD_OPTIONS, signal: this.deadline() });
+    } catch (error) {
+      throw unavailable(error);
+    }
     const stored = added.cid.toString();
     if (stored !== cid) {
       // Do not keep a copy under an address nothing refers to.
@@ -89,7 +95,7 @@ export class KuboBlobStore implements BlobStore {
       for await (const chunk of this.client.cat(cid, offline(this.deadline()))) chunks.push(chunk);
     } catch (error) {
       if (isNotFound(error)) return null;
-      throw error;
+      throw unavailable(error);
     }
     const bytes = Buffer.concat(chunks);
     // A stream cut short after the status line would otherwise pass for the blob.
@@ -107,7 +113,7 @@ export class KuboBlobStore implements BlobStore {
       return Number(stat.size);
     } catch (error) {
       if (isNotFound(error)) return null;
-      throw error;
+      throw unavailable(error);
     }
   }
 
@@ -122,6 +128,16 @@ export class KuboBlobStore implements BlobStore {
   private assertOpen(): void {
     if (this.closed) throw new BlobStoreClosedError();
   }
+}
+
+/**
+ * Any other failure of a call to the node: unreachable, past the deadline, or an error it answered
+ * (out of disk, shutting down). The URL is not in the message, and its credentials are never in the
+ * URL the client uses (see the constructor).
+ */
+function unavailable(error: unknown): BlobStoreUnavailableError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new BlobStoreUnavailableError(`the IPFS node did not answer: ${reason}`, { cause: error });
 }
 
 /**

@@ -1,6 +1,11 @@
 import { Inject, Injectable, InternalServerErrorException, Logger } from '@nestjs/common';
 import { conflict, forbidden, invalid, notFound } from '@custos/domain';
-import { BLOB_STORE, BlobIntegrityError, type BlobStore } from '../blob-store/blob-store.port';
+import {
+  BLOB_STORE,
+  BlobIntegrityError,
+  type BlobStore,
+  BlobStoreUnavailableError,
+} from '../blob-store/blob-store.port';
 import type { CommandContext } from '../core/aggregate-repository';
 import { findAll } from '../core/find-all';
 import type { Page } from '../read-models/read-model.port';
@@ -122,7 +127,8 @@ export class RecordsReader {
 
   /**
    * The ciphertext as stored; the reader checks its address and decrypts. Audited as allowed only once
-   * the bytes are in hand: a blob missing from the store or changed at rest is a refusal on record.
+   * the bytes are in hand: a blob missing from the store, changed at rest or unreachable is a refusal
+   * on record.
    */
   async blob(context: CommandContext, id: string): Promise<Uint8Array> {
     const { record, gate, basis } = await this.permitted(context, id, 'read_record_blob', `record:${id}`);
@@ -130,6 +136,11 @@ export class RecordsReader {
     try {
       bytes = await this.blobs.get(record.cid);
     } catch (error) {
+      if (error instanceof BlobStoreUnavailableError) {
+        // Answered 503 (DomainErrorFilter); the attempt is on record as not served.
+        await this.access.deny(context, gate, 'the blob store did not answer');
+        throw error;
+      }
       if (!(error instanceof BlobIntegrityError)) throw error;
       // Storage corruption or tampering at rest: never serve bytes that are not what was registered.
       this.logger.error(`blob ${record.cid} of record ${id} no longer matches its content address`);
