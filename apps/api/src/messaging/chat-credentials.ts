@@ -4,16 +4,8 @@ import { AuditRecorder } from '../audit/audit-recorder';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/config.schema';
 import type { CommandContext } from '../core/aggregate-repository';
+import { tlsSigApi } from '../tencent/tls-sig-api';
 import type { ChatCredentials } from './messaging.dto';
-
-/** The part of tls-sig-api-v2 used here (the package ships no type declarations). */
-interface TlsSigApi {
-  genUserSig(userId: string, expireSeconds: number): string;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { Api: TlsSigApiClass } = require('tls-sig-api-v2') as {
-  Api: new (sdkAppId: number, secretKey: string) => TlsSigApi;
-};
 
 /** Lifetime of a chat UserSig: one day (Tencent allows more; the product's limit is 7 days). */
 export const CHAT_USER_SIG_SECONDS = 24 * 60 * 60;
@@ -72,10 +64,7 @@ export class IssueChatCredentialsHandler implements ICommandHandler<IssueChatCre
     const userId = chatUserId(context.actor);
     // The library stamps its own time after this one: the real expiry is never earlier than stated.
     const issuedAt = Math.floor(context.now.getTime() / 1000);
-    const userSig = new TlsSigApiClass(chat.sdkAppId, chat.secretKey).genUserSig(
-      userId,
-      CHAT_USER_SIG_SECONDS,
-    );
+    const userSig = tlsSigApi(chat.sdkAppId, chat.secretKey).genUserSig(userId, CHAT_USER_SIG_SECONDS);
     await this.audit.record(
       {
         actor: context.actor,

@@ -1,20 +1,5 @@
-import { createRequire } from 'node:module';
 import type { ConsultationMode, ConsultationRole } from '@custos/domain';
-
-// tls-sig-api-v2 ships no types. Its one class is typed here, as a local interface rather than an
-// ambient module declaration, so another module typing the package too cannot clash with this one.
-interface TlsSigApi {
-  /** `expire`: lifetime in seconds from now. */
-  genUserSig(userId: string, expire: number): string;
-  genPrivateMapKeyWithStringRoomID(
-    userId: string,
-    expire: number,
-    roomId: string,
-    privileges: number,
-  ): string;
-}
-const load = createRequire(__filename);
-const { Api } = load('tls-sig-api-v2') as { Api: new (sdkAppId: number, secretKey: string) => TlsSigApi };
+import { tlsSigApi } from '../tencent/tls-sig-api';
 
 /**
  * The PrivateMapKey privilege bits (`privilegeMap`, one byte): what a user may do in the one room the
@@ -91,7 +76,7 @@ export interface SignedTrtc {
 
 /** A UserSig and a PrivateMapKey for one room, both with the same lifetime. */
 export function signTrtc(settings: TrtcSettings, grant: TrtcGrant): SignedTrtc {
-  const api = new Api(settings.sdkAppId, settings.secretKey);
+  const api = tlsSigApi(settings.sdkAppId, settings.secretKey);
   return {
     userSig: api.genUserSig(grant.userId, grant.lifetimeSeconds),
     privateMapKey: api.genPrivateMapKeyWithStringRoomID(
