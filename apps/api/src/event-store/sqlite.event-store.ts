@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { NewEvent, RecordedEvent } from '@custos/domain';
 import Database from 'better-sqlite3';
 import { assertValidAppend } from './append-validation';
-import { WalCheckpointer } from './wal-checkpointer';
+import { restartWal, WalCheckpointer } from '../sqlite/wal-checkpointer';
 import {
   type AppendResult,
   ConcurrencyError,
@@ -228,9 +228,15 @@ export class SqliteEventStore implements EventStore {
     openStores.set(key, this.neighbours.add(this));
 
     if (options.checkpointInBackground ?? true) {
-      this.checkpointer = new WalCheckpointer(this.file, () => {
-        // The thread is gone: commits checkpoint again, as SQLite does by default.
-        if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+      this.checkpointer = new WalCheckpointer(this.file, {
+        onFailure: () => {
+          // The thread is gone: commits checkpoint again, as SQLite does by default.
+          if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+        },
+        // A message from the thread runs between turns: no transaction of this connection is open.
+        onWalFull: () => {
+          if (!this.closed) restartWal(this.db);
+        },
       });
       this.db.pragma('wal_autocheckpoint = 0');
     }

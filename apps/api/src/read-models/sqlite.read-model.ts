@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { restartWal, WalCheckpointer } from '../sqlite/wal-checkpointer';
 import { DocumentCache } from './document-cache';
 import {
   assertCollectionSpecs,
@@ -68,6 +69,7 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
   private readonly dataVersion: Database.Statement<[], number>;
   private seenDataVersion: number;
   private checkedThisTurn = false;
+  private readonly checkpointer: WalCheckpointer;
   private closed = false;
 
   /** Opens (creating if needed) `read-models.sqlite` in `dataDir`. */
@@ -94,10 +96,22 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
     this.readDb.pragma('query_only = ON');
     this.dataVersion = this.writeDb.prepare<[], number>('PRAGMA data_version').pluck();
     this.seenDataVersion = this.dataVersion.get() as number;
-    // Checkpoints stay in the commits (SQLite's default), not on a WalCheckpointer thread as the event
-    // store's: this store's reads run on the event loop, and a checkpoint thread holds read-mark 0 while
-    // it copies and syncs, so reads retry and sleep meanwhile. Tried: the soak's p99 went from ~25 ms
-    // to 60-220 ms at the same rate, for no gain in bench:api.
+    // Every gate decision is an audit entry, so a unit here; checkpointing inside those commits
+    // (SQLite's default) stalled the event loop ~9 ms every ~150 ms under load. A thread does it
+    // instead, and this connection starts the WAL over when the thread says it is past its limit,
+    // between units (a thread that did that itself made this store's reads and commits sleep).
+    this.checkpointer = new WalCheckpointer(file, {
+      onFailure: () => {
+        // The thread is gone: commits checkpoint again, as SQLite does by default.
+        if (!this.closed) this.writeDb.pragma('wal_autocheckpoint = 1000');
+      },
+      onWalFull: () => {
+        void this.queue.run(async () => {
+          if (!this.closed) restartWal(this.writeDb);
+        });
+      },
+    });
+    this.writeDb.pragma('wal_autocheckpoint = 0');
   }
 
   async register(collections: readonly CollectionSpec[]): Promise<void> {
@@ -280,6 +294,7 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
     await this.queue.drained();
     // Lets SQLite gather the statistics that help it pick between indexes (cheap when nothing changed).
     this.writeDb.pragma('optimize');
+    await this.checkpointer.stop();
     this.readDb.close();
     this.writeDb.close();
     this.documents.clear();

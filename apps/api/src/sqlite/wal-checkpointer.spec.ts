@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { WalCheckpointer } from './wal-checkpointer';
+import { restartWal, WalCheckpointer } from './wal-checkpointer';
 
 const folder = mkdtempSync(path.join(tmpdir(), 'custos-wal-checkpointer-'));
 after(() => rmSync(folder, { recursive: true, force: true }));
@@ -23,7 +23,11 @@ function walWriter(name: string) {
 
 test('the thread copies the WAL into the database file while the writer never checkpoints', async () => {
   const { file, db, insert } = walWriter('copied.sqlite');
-  const checkpointer = new WalCheckpointer(file, (reason) => assert.fail(reason), 20);
+  const checkpointer = new WalCheckpointer(
+    file,
+    { onFailure: (reason) => assert.fail(reason), onWalFull: () => undefined },
+    20,
+  );
   try {
     const sizeBefore = statSync(file).size;
     for (let i = 0; i < 2_000; i++) insert.run('x'.repeat(2_000));
@@ -43,28 +47,37 @@ test('the thread copies the WAL into the database file while the writer never ch
   }
 });
 
-test('under steady writes, a WAL past its limit is started over and truncated; no row is lost', async () => {
+test('under steady writes the writer starts the WAL over when the thread asks: its file stays near its limit, no row is lost', async () => {
   const { file, db, insert } = walWriter('steady.sqlite');
   const reader = new Database(file, { readonly: true });
   const count = reader.prepare('SELECT count(*) AS n FROM t');
   const limit = 1024 * 1024;
-  const checkpointer = new WalCheckpointer(file, (reason) => assert.fail(reason), 20, limit);
-  const walSize = () => statSync(`${file}-wal`).size;
+  let asked = 0;
+  const checkpointer = new WalCheckpointer(
+    file,
+    {
+      onFailure: (reason) => assert.fail(reason),
+      onWalFull: () => {
+        asked++;
+        restartWal(db);
+      },
+    },
+    20,
+    limit,
+  );
   let written = 0;
-  let largest = 0;
-  let restarted = false;
   try {
-    // A commit every turn of the event loop, with reads in between, for as long as it takes.
-    for (let turn = 0; turn < 20_000 && !restarted; turn++) {
+    // A commit every turn of the event loop, with reads in between, until ten times the limit went by.
+    for (let turn = 0; written * 1_000 < 10 * limit; turn++) {
       insert.run('x'.repeat(1_000));
       written++;
       count.get();
-      const size = walSize();
-      largest = Math.max(largest, size);
-      restarted = largest > limit && size < limit / 2;
       await new Promise((resolve) => setImmediate(resolve));
     }
-    assert.ok(restarted, `the WAL went past ${limit} bytes (largest ${largest}) and was started over`);
+    assert.ok(asked > 0, 'the thread asked for a restart');
+    const size = statSync(`${file}-wal`).size;
+    // Past the limit by what comes in between two looks of the thread; ~50 MB without the restarts.
+    assert.ok(size < 5 * limit, `the WAL file stays near its limit (${size} bytes after ${written} KB)`);
     assert.equal((count.get() as { n: number }).n, written);
   } finally {
     await checkpointer.stop();
@@ -75,11 +88,33 @@ test('under steady writes, a WAL past its limit is started over and truncated; n
 
 test('a thread that cannot open the file reports it once, so the writer can checkpoint again', async () => {
   const reasons: string[] = [];
-  const checkpointer = new WalCheckpointer(path.join(folder, 'missing', 'nothing.sqlite'), (reason) =>
-    reasons.push(reason),
-  );
+  const checkpointer = new WalCheckpointer(path.join(folder, 'missing', 'nothing.sqlite'), {
+    onFailure: (reason) => reasons.push(reason),
+    onWalFull: () => assert.fail('nothing to truncate'),
+  });
   for (let waited = 0; reasons.length === 0 && waited < 5_000; waited += 20) await sleep(20);
   await checkpointer.stop();
   assert.equal(reasons.length, 1);
   assert.match(reasons[0] ?? '', /WAL checkpoint thread failed/);
+});
+
+test('the thread never starts the WAL over itself: it asks, and a writer that does not leaves it growing', async () => {
+  const { file, db, insert } = walWriter('asks.sqlite');
+  const limit = 256 * 1024;
+  let asked = 0;
+  const checkpointer = new WalCheckpointer(
+    file,
+    { onFailure: (reason) => assert.fail(reason), onWalFull: () => asked++ },
+    20,
+    limit,
+  );
+  try {
+    for (let i = 0; i < 400; i++) insert.run('x'.repeat(2_000));
+    for (let waited = 0; asked === 0 && waited < 5_000; waited += 20) await sleep(20);
+    assert.ok(asked > 0, 'the thread said the WAL is past its limit');
+    assert.ok(statSync(`${file}-wal`).size > limit, 'and left the WAL as it was');
+  } finally {
+    await checkpointer.stop();
+    db.close();
+  }
 });

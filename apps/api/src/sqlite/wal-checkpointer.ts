@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
 
 /**
  * How often the background thread copies the WAL into the database file (ms). Once a second: a page
@@ -8,39 +9,45 @@ import { Worker } from 'node:worker_threads';
 export const WAL_CHECKPOINT_INTERVAL_MS = 1_000;
 
 /**
- * Past this size the WAL file is started over and truncated after a checkpoint. In a soak at 420 req/s
- * it kept the event store's WAL under a few MB (without it: 62-79 MB after one minute), with p99 no
- * worse even at a 4 MB threshold.
+ * Past this much content the WAL is started over (see restartWal). Each restart stalls the event loop a
+ * few milliseconds (fsyncs), so it is rare: every ~3 s at bench:api's write rate, rarely in a soak.
+ * The file is not truncated (an ftruncate of a WAL this size took 15-35 ms here): it stays at about
+ * this size and is written again from its start.
  */
-export const WAL_RESTART_BYTES = 16 * 1024 * 1024;
+export const WAL_RESTART_BYTES = 64 * 1024 * 1024;
+
+/** What the thread tells the connection that commits. */
+export interface WalCheckpointerEvents {
+  /** The thread failed or could not start: the committing connection checkpoints again itself. */
+  onFailure(reason: string): void;
+  /**
+   * The WAL holds more than WAL_RESTART_BYTES and a checkpoint has just copied it: restartWal on the
+   * committing connection, at a moment none of its transactions is open.
+   */
+  onWalFull(): void;
+}
 
 /**
  * The worker's code, plain JavaScript so that it runs the same from the sources and from the build. A
  * PASSIVE checkpoint copies what it can without waiting for readers or writers: the API's connection
  * keeps committing meanwhile. SQLite reuses the WAL from its start only when a checkpoint has copied
  * every frame before the next commit, which under steady load never happens: the file grew by 100 to
- * 150 MB in a 10-minute soak. So once it is past WAL_RESTART_BYTES, a TRUNCATE checkpoint follows the
- * passive one: it copies the few frames committed since and empties the file, holding off writers
- * for that moment only, and waits for nobody (timeout 0): with a reader still on the WAL it gives up
- * and the next tick tries again.
+ * 150 MB in a 10-minute soak. Starting it over takes a moment with no writer on it, which only the
+ * connection that commits can find without waiting: past WAL_RESTART_BYTES the thread asks it to
+ * (onWalFull). The thread did it itself at first (TRUNCATE): the API's commits then slept in SQLite's
+ * busy handler (1, 2, 5, 10 ms...) while it synced and truncated, stalls of 20-36 ms.
  */
 const WORKER_SOURCE = `
-const { statSync } = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { timeout: 0 });
 db.pragma('synchronous = NORMAL');
-const walSize = () => {
-  try {
-    return statSync(workerData.file + '-wal').size;
-  } catch {
-    return 0;
-  }
-};
+const pageSize = db.pragma('page_size', { simple: true });
 const checkpoint = () => {
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-    if (walSize() > workerData.restartBytes) db.pragma('wal_checkpoint(TRUNCATE)');
+    // log: the frames in the WAL (its file is not truncated, so its size says nothing).
+    const [{ log }] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (log * pageSize > workerData.restartBytes) parentPort.postMessage({ walFull: true });
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message ? error.message : error) });
   }
@@ -58,8 +65,10 @@ parentPort.on('message', () => {
  * Checkpoints a WAL-mode SQLite file from a thread of its own, so that the copy of the WAL into the
  * database file and its fsyncs never stall the event loop. By default SQLite checkpoints inside the
  * commit that fills the WAL past 1000 pages: under load that commit, and every request waiting behind
- * it on the event loop, takes milliseconds to tens of milliseconds longer. The connection that commits
- * turns its own checkpoints off (`wal_autocheckpoint = 0`) once this has started.
+ * it on the event loop, takes milliseconds to tens of milliseconds longer (bench:api, read models:
+ * ~30 commits of ~9 ms every 5 s, p99 26 ms; with the thread none over 3 ms, p99 19 ms). The
+ * connection that commits turns its own checkpoints off (`wal_autocheckpoint = 0`) once this has
+ * started.
  *
  * Durability is unchanged: a commit is in the WAL before its caller is answered, whoever copies it
  * into the database file later. If the thread cannot start or fails, `onFailure` is called once, so
@@ -72,7 +81,7 @@ export class WalCheckpointer {
 
   constructor(
     file: string,
-    onFailure: (reason: string) => void,
+    events: WalCheckpointerEvents,
     intervalMs = WAL_CHECKPOINT_INTERVAL_MS,
     restartBytes = WAL_RESTART_BYTES,
   ) {
@@ -89,10 +98,11 @@ export class WalCheckpointer {
     const fail = (reason: string) => {
       if (this.failed) return;
       this.failed = true;
-      onFailure(reason);
+      events.onFailure(reason);
     };
-    this.worker.on('message', (message: { error?: string }) => {
+    this.worker.on('message', (message: { error?: string; walFull?: boolean }) => {
       if (message.error) fail(`WAL checkpoint failed: ${message.error}`);
+      else if (message.walFull && !this.failed) events.onWalFull();
     });
     this.worker.on('error', (error) => fail(`WAL checkpoint thread failed: ${error.message}`));
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
@@ -104,5 +114,21 @@ export class WalCheckpointer {
     const timer = setTimeout(() => void this.worker.terminate(), 5_000);
     await this.exited;
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Copies what is left of the WAL and has the next commit write it from its start, from the connection
+ * that commits, never waiting: with another connection on the WAL (the thread mid-checkpoint, a
+ * reader in another process) it gives up at once, and the next onWalFull tries again. Right after the
+ * thread's checkpoint little is left to copy; the fsyncs make it ~5 ms here.
+ */
+export function restartWal(db: Database.Database): void {
+  const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma('busy_timeout = 0');
+  try {
+    db.pragma('wal_checkpoint(RESTART)');
+  } finally {
+    db.pragma(`busy_timeout = ${timeout}`);
   }
 }
