@@ -118,3 +118,20 @@ test('the thread never starts the WAL over itself: it asks, and a writer that do
     db.close();
   }
 });
+
+test('restartWal never throws: false when it could not start the WAL over (busy, or the connection gone)', () => {
+  const { db, insert } = walWriter('restart.sqlite');
+  insert.run('x');
+  const other = new Database(db.name);
+  try {
+    other.exec('BEGIN IMMEDIATE'); // a writer elsewhere holds the WAL
+    assert.equal(restartWal(db), false);
+    assert.equal(db.pragma('busy_timeout', { simple: true }), 5000, 'its own busy timeout is back');
+    other.exec('COMMIT');
+    assert.equal(restartWal(db), true);
+  } finally {
+    other.close();
+    db.close();
+  }
+  assert.equal(restartWal(db), false);
+});

@@ -121,14 +121,21 @@ export class WalCheckpointer {
  * Copies what is left of the WAL and has the next commit write it from its start, from the connection
  * that commits, never waiting: with another connection on the WAL (the thread mid-checkpoint, a
  * reader in another process) it gives up at once, and the next onWalFull tries again. Right after the
- * thread's checkpoint little is left to copy; the fsyncs make it ~5 ms here.
+ * thread's checkpoint little is left to copy; the fsyncs make it ~5 ms here. Never throws (it runs
+ * from the thread's messages, where an exception would end the process): false when the WAL was not
+ * started over, e.g. busy or an I/O error, which the next commit meets and reports if it lasts.
  */
-export function restartWal(db: Database.Database): void {
-  const timeout = db.pragma('busy_timeout', { simple: true }) as number;
-  db.pragma('busy_timeout = 0');
+export function restartWal(db: Database.Database): boolean {
   try {
-    db.pragma('wal_checkpoint(RESTART)');
-  } finally {
-    db.pragma(`busy_timeout = ${timeout}`);
+    const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+    db.pragma('busy_timeout = 0');
+    try {
+      const [result] = db.pragma('wal_checkpoint(RESTART)') as { busy: number }[];
+      return result?.busy === 0;
+    } finally {
+      db.pragma(`busy_timeout = ${timeout}`);
+    }
+  } catch {
+    return false;
   }
 }
