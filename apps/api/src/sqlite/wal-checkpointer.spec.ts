@@ -90,7 +90,7 @@ test('a thread that cannot open the file reports it once, so the writer can chec
   const reasons: string[] = [];
   const checkpointer = new WalCheckpointer(path.join(folder, 'missing', 'nothing.sqlite'), {
     onFailure: (reason) => reasons.push(reason),
-    onWalFull: () => assert.fail('nothing to truncate'),
+    onWalFull: () => assert.fail('the thread never opened the file: nothing to restart'),
   });
   for (let waited = 0; reasons.length === 0 && waited < 5_000; waited += 20) await sleep(20);
   await checkpointer.stop();
