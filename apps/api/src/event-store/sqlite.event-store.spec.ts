@@ -37,6 +37,38 @@ function event(n: number, id: string = randomUUID()): NewEvent {
   };
 }
 
+/** Another writer on the same file, as another process would be: a connection of its own. */
+function foreignWriter(dataDir: string) {
+  const db = new Database(path.join(dataDir, EVENTS_FILE_NAME));
+  db.pragma('busy_timeout = 5000');
+  const insert = db.prepare(
+    'INSERT INTO events (stream, revision, id, type, version, data, metadata, recorded_at) ' +
+      "SELECT ?, COALESCE(MAX(revision), -1) + 1, ?, 'TestHappened', 1, ?, ?, ? FROM events WHERE stream = ?",
+  );
+  return {
+    append(stream: string, n: number) {
+      const { data, metadata } = event(n);
+      insert.run(
+        stream,
+        randomUUID(),
+        JSON.stringify(data),
+        JSON.stringify(metadata),
+        new Date().toISOString(),
+        stream,
+      );
+    },
+    close: () => db.close(),
+  };
+}
+
+async function numbers(events: AsyncIterable<RecordedEvent>): Promise<number[]> {
+  const found: number[] = [];
+  for await (const recorded of events) found.push((recorded.data as { n: number }).n);
+  return found;
+}
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
 eventStoreConformance(
   'sqlite',
   async () => new SqliteEventStore({ dataDir: tempFolder(), pollIntervalMs: 20 }),
@@ -147,6 +179,81 @@ describe('sqlite event store', () => {
         Array.from({ length: 12 }, (_, i) => i + 6),
       );
     } finally {
+      await store.close();
+    }
+  });
+
+  test('events another connection writes are read after the store has read to the end, with or without subscriptions', async () => {
+    const dataDir = tempFolder();
+    const store = new SqliteEventStore({ dataDir });
+    const other = foreignWriter(dataDir);
+    try {
+      await store.append('s', [event(1)], 'any');
+      assert.deepEqual(await numbers(store.readAll()), [1]);
+      other.append('s', 2);
+      await nextTurn();
+      assert.deepEqual(await numbers(store.readAll()), [1, 2]);
+
+      // A live subscription reads the newest events from memory; another writer's still reach it.
+      const subscription = store.subscribe();
+      const received: number[] = [];
+      const consumer = (async () => {
+        for await (const recorded of subscription) {
+          received.push((recorded.data as { n: number }).n);
+          if (received.length === 6) break;
+        }
+      })();
+      await store.append('s', [event(3)], 'any');
+      other.append('s', 4); // between two appends of the store
+      await store.append('s', [event(5)], 'any');
+      await nextTurn();
+      other.append('s', 6); // after them, with nothing appended here since: found by polling
+      await consumer;
+      assert.deepEqual(received, [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(await numbers(store.readAll()), [1, 2, 3, 4, 5, 6]);
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+
+  test('a live subscription gets each event as the table holds it, even one far behind the newest', async () => {
+    const store = new SqliteEventStore({ dataDir: tempFolder(), pageSize: 4 });
+    const fast = store.subscribe();
+    const slow = store.subscribe();
+    try {
+      const fastReceived: RecordedEvent[] = [];
+      const following = (async () => {
+        for await (const recorded of fast) {
+          fastReceived.push(recorded);
+          if (fastReceived.length === 20) break;
+        }
+      })();
+      for (let i = 0; i < 20; i++) {
+        // Data as JSON keeps it: a Date becomes its string, an undefined field goes.
+        const draft = event(i);
+        await store.append(
+          `s-${i % 3}`,
+          [{ ...draft, data: { n: i, at: new Date(0), gone: undefined } }],
+          'any',
+        );
+      }
+      await following;
+      // The slow one starts reading only now, 20 events (5 pages) behind.
+      const slowReceived: RecordedEvent[] = [];
+      for await (const recorded of slow) {
+        slowReceived.push(recorded);
+        if (slowReceived.length === 20) break;
+      }
+      const table: RecordedEvent[] = [];
+      for await (const recorded of store.readAll()) table.push(recorded);
+      assert.equal(table.length, 20);
+      assert.deepEqual(table[0]?.data, { n: 0, at: '1970-01-01T00:00:00.000Z' });
+      assert.deepEqual(fastReceived, table);
+      assert.deepEqual(slowReceived, table);
+    } finally {
+      await fast.close();
+      await slow.close();
       await store.close();
     }
   });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { NewEvent, RecordedEvent } from '@custos/domain';
 import Database from 'better-sqlite3';
 import { assertValidAppend } from './append-validation';
+import { ForeignCommits } from '../sqlite/foreign-commits';
 import { restartWal, WalCheckpointer } from '../sqlite/wal-checkpointer';
 import {
   type AppendResult,
@@ -120,9 +121,10 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
  * The subscriptions are woken once, at the end of the turn, for everything it committed. Under load
  * one commit and one batch for each projection then serve many requests.
  *
- * Subscriptions read the table by position, so catch-up and live delivery are the same query: appends
- * in this process wake them at the end of the turn (also those of other stores on the same file), and
- * a timer wakes them for appends made by another process on the same file.
+ * Subscriptions read by position, so catch-up and live delivery are the same read: appends in this
+ * process wake them at the end of the turn (also those of other stores on the same file), and a timer
+ * wakes them for appends made by another process on the same file. The newest events are kept in
+ * memory (the tail, see readPage), so live delivery does not query the table.
  */
 export class SqliteEventStore implements EventStore {
   readonly file: string;
@@ -134,9 +136,15 @@ export class SqliteEventStore implements EventStore {
   private readonly neighbours: Set<SqliteEventStore>;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly checkpointer: WalCheckpointer | undefined;
-  /** The last page readPage read, until new events may exist (see readPage). */
-  private lastPage: { after: number; limit: number; events: RecordedEvent[] } | undefined;
-  private polledHead = -1;
+  /**
+   * The newest events, every one after `tailAfter` in order (see readPage): what this store committed
+   * while it had subscriptions, and what readPage last read up to the end of the table.
+   */
+  private tail: RecordedEvent[] = [];
+  private tailAfter = -1;
+  /** Whether no event exists after the tail's last: cleared when another connection may have added some. */
+  private tailComplete = false;
+  private readonly otherWriters: ForeignCommits;
   private closed = false;
   /** Appends waiting for the end of the turn, committed together then. */
   private queue: QueuedAppend[] = [];
@@ -158,13 +166,13 @@ export class SqliteEventStore implements EventStore {
     stream: string,
     events: readonly NewEvent[],
     expected: ExpectedRevision,
-  ) => AppendResult & { written: boolean };
+  ) => Written;
   /** One append inside the group's transaction: a savepoint, rolled back alone when it fails. */
   private readonly appendInSavepoint: (
     stream: string,
     events: readonly NewEvent[],
     expected: ExpectedRevision,
-  ) => AppendResult & { written: boolean };
+  ) => Written;
   private readonly commitGroup: (group: readonly QueuedAppend[]) => GroupOutcome[];
 
   constructor(options: SqliteEventStoreOptions) {
@@ -199,6 +207,7 @@ export class SqliteEventStore implements EventStore {
       `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
     );
     this.selectHead = this.db.prepare<[], number | null>('SELECT MAX(position) FROM events').pluck();
+    this.otherWriters = new ForeignCommits(this.db);
 
     const appendOne = this.db.transaction(
       (stream: string, events: readonly NewEvent[], expected: ExpectedRevision) =>
@@ -304,15 +313,24 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * Up to `limit` events strictly after `position`, in global order (a page of readAll or a
-   * subscription). The last page read is kept until the next append or poll that finds new events:
-   * after an append, every live subscription asks for the same page, and one query serves them all.
-   * Callers must not change the events they get.
+   * subscription). Live subscriptions read from the tail: every append wakes all of them (a dozen in
+   * the API) for the same new events, which the table would otherwise be queried and parsed for again
+   * and again. Callers must not change the events they get.
    */
   readPage(position: number, limit: number): RecordedEvent[] {
-    const cached = this.lastPage;
-    if (cached && cached.after === position && cached.limit === limit) return cached.events;
+    if (this.otherWriters.happened()) this.tailComplete = false;
+    const tailEnd = this.tailEnd();
+    if (position >= this.tailAfter && position <= tailEnd) {
+      const from = firstAfter(this.tail, position);
+      if (this.tailComplete || this.tail.length - from >= limit) return this.tail.slice(from, from + limit);
+    }
     const events = this.selectAfter.all(position, limit).map(toRecordedEvent);
-    this.lastPage = { after: position, limit, events };
+    if (events.length < limit) {
+      // Read up to the end of the table: the tail from now on.
+      this.tail = events;
+      this.tailAfter = position;
+      this.tailComplete = true;
+    }
     return events;
   }
 
@@ -358,23 +376,51 @@ export class SqliteEventStore implements EventStore {
       return;
     }
     let written = false;
+    const fresh: RecordedEvent[] = [];
     outcomes.forEach((outcome, i) => {
       const append = group[i] as QueuedAppend;
       if (!outcome.ok) return append.reject(outcome.error);
       written ||= outcome.result.written;
+      for (const event of outcome.result.events) fresh.push(event);
       append.resolve({ revision: outcome.result.revision, position: outcome.result.position });
     });
     if (!written) return;
     this.wroteThisTurn = true;
-    // A page kept by readPage may end before the new events.
-    for (const store of this.neighbours) store.lastPage = undefined;
+    this.extendTail(fresh);
+    // The other stores on this file have not seen these events.
+    for (const store of this.neighbours) if (store !== this) store.tailComplete = false;
+  }
+
+  /** The position of the tail's last event (tailAfter when it is empty). */
+  private tailEnd(): number {
+    return this.tail.at(-1)?.position ?? this.tailAfter;
+  }
+
+  /**
+   * Adds what a commit wrote to the tail when they follow it directly. SQLite gives a new row the
+   * largest rowid plus one, so a first position right after the tail's last proves that no other
+   * connection's events came in between; otherwise readPage queries the table again.
+   */
+  private extendTail(fresh: readonly RecordedEvent[]): void {
+    const first = fresh[0];
+    if (!this.tailComplete || !first || first.position !== this.tailEnd() + 1) {
+      this.tailComplete = false;
+      return;
+    }
+    for (const event of fresh) this.tail.push(event);
+    // Bounded: a subscription that far behind reads from the table.
+    if (this.tail.length > 2 * this.pageSize) {
+      const dropped = this.tail.length - this.pageSize;
+      this.tailAfter = (this.tail[dropped - 1] as RecordedEvent).position;
+      this.tail = this.tail.slice(dropped);
+    }
   }
 
   private appendInTransaction(
     stream: string,
     events: readonly NewEvent[],
     expected: ExpectedRevision,
-  ): AppendResult & { written: boolean } {
+  ): Written {
     const tip = this.selectTip.get(stream);
     const current = tip ? tip.revision : -1;
     const first = events[0];
@@ -387,29 +433,50 @@ export class SqliteEventStore implements EventStore {
         existing = this.selectById.get(stream, event.id);
         if (!existing) throw new ConcurrencyError(stream, expected, current);
       }
-      return { ...(existing as StreamTip), written: false };
+      return { ...(existing as StreamTip), written: false, events: [] };
     }
     if (expected === 'no_stream' ? current !== -1 : expected !== 'any' && expected !== current)
       throw new ConcurrencyError(stream, expected, current === -1 ? 'no_stream' : current);
-    if (events.length === 0) return { revision: current, position: tip ? tip.position : -1, written: false };
+    if (events.length === 0)
+      return { revision: current, position: tip ? tip.position : -1, written: false, events: [] };
 
     const recordedAt = new Date().toISOString();
+    // Live subscriptions get the events from the tail: as the table would give them back.
+    const keep = this.subscriptions.size > 0;
+    const written: RecordedEvent[] = [];
     let revision = current;
     let position = -1;
     try {
       for (const event of events) {
         revision += 1;
+        const data = JSON.stringify(event.data) ?? 'null';
+        const metadata = JSON.stringify(event.metadata);
         const info = this.insertEvent.run(
           stream,
           revision,
           event.id,
           event.type,
           event.version,
-          JSON.stringify(event.data) ?? 'null',
-          JSON.stringify(event.metadata),
+          data,
+          metadata,
           recordedAt,
         );
         position = Number(info.lastInsertRowid);
+        if (keep) {
+          written.push(
+            toRecordedEvent({
+              position,
+              stream,
+              revision,
+              id: event.id,
+              type: event.type,
+              version: event.version,
+              data,
+              metadata,
+              recorded_at: recordedAt,
+            }),
+          );
+        }
       }
     } catch (error) {
       // Only UNIQUE(stream, id) can fail here (revisions are computed under the write lock): a later
@@ -418,17 +485,14 @@ export class SqliteEventStore implements EventStore {
         throw new ConcurrencyError(stream, expected, current === -1 ? 'no_stream' : current);
       throw error;
     }
-    return { revision, position, written: true };
+    return { revision, position, written: true, events: written };
   }
 
   private poll(): void {
     if (this.closed) return;
     const head = this.selectHead.get() ?? -1;
-    if (head !== this.polledHead) {
-      // Another process appended: a kept page may end before its events.
-      this.polledHead = head;
-      this.lastPage = undefined;
-    }
+    // Another process appended.
+    if (head > this.tailEnd()) this.tailComplete = false;
     for (const subscription of this.subscriptions) if (subscription.lastPosition < head) subscription.wake();
   }
 
@@ -437,7 +501,22 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-type GroupOutcome = { ok: true; result: AppendResult & { written: boolean } } | { ok: false; error: unknown };
+/** What one append did: `events` as recorded, when the store keeps them for its subscriptions. */
+type Written = AppendResult & { written: boolean; events: RecordedEvent[] };
+
+type GroupOutcome = { ok: true; result: Written } | { ok: false; error: unknown };
+
+/** Index of the first event after `position` in `events` (ascending positions). */
+function firstAfter(events: readonly RecordedEvent[], position: number): number {
+  let low = 0;
+  let high = events.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((events[middle] as RecordedEvent).position <= position) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
 
 /** readAll: one page in memory at a time; a plain iterator rather than an async generator, for speed. */
 class PagedReader implements AsyncIterator<RecordedEvent> {

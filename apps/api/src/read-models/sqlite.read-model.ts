@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { ForeignCommits } from '../sqlite/foreign-commits';
 import { restartWal, WalCheckpointer } from '../sqlite/wal-checkpointer';
 import { DocumentCache } from './document-cache';
 import {
@@ -66,9 +67,7 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
   private readonly writeStatements = new Map<string, Database.Statement>();
   private readonly readStatements = new Map<string, Database.Statement>();
   private readonly documents = new DocumentCache(DOCUMENT_CACHE_BYTES);
-  private readonly dataVersion: Database.Statement<[], number>;
-  private seenDataVersion: number;
-  private checkedThisTurn = false;
+  private readonly otherWriters: ForeignCommits;
   private readonly checkpointer: WalCheckpointer;
   private closed = false;
 
@@ -94,8 +93,7 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
     }
     this.readDb.pragma('busy_timeout = 5000');
     this.readDb.pragma('query_only = ON');
-    this.dataVersion = this.writeDb.prepare<[], number>('PRAGMA data_version').pluck();
-    this.seenDataVersion = this.dataVersion.get() as number;
+    this.otherWriters = new ForeignCommits(this.writeDb);
     // Every gate decision is an audit entry, so a unit here; checkpointing inside those commits
     // (SQLite's default) stalled the event loop ~9 ms every ~150 ms under load. A thread does it
     // instead, and this connection starts the WAL over when the thread says it is past its limit,
@@ -314,14 +312,7 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
 
   /** Empties the DocumentCache when another connection committed since the last turn's look. */
   private noticeOtherWriters(): void {
-    if (this.checkedThisTurn) return;
-    this.checkedThisTurn = true;
-    setImmediate(() => (this.checkedThisTurn = false));
-    const version = this.dataVersion.get() as number;
-    if (version !== this.seenDataVersion) {
-      this.seenDataVersion = version;
-      this.documents.clear();
-    }
+    if (this.otherWriters.happened()) this.documents.clear();
   }
 
   private checkpointIn(
