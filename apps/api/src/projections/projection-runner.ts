@@ -196,8 +196,11 @@ class ProjectionWorker {
           idle = undefined;
           continue;
         }
+        // A subscription that tells when it waits has the event at hand when it does not: no race.
         const result =
-          batch.length === 0 ? await pending : await Promise.race([pending, (idle ??= afterPendingIo())]);
+          batch.length === 0 || tellsWaiting(this.subscription)
+            ? await pending
+            : await Promise.race([pending, (idle ??= afterPendingIo())]);
         if (result === IDLE) {
           await this.applyBatch(batch);
           batch = [];
@@ -245,7 +248,10 @@ class ProjectionWorker {
 /** Events a projection may pass over before its checkpoint is written anyway. */
 const CHECKPOINT_EVERY = 1_000;
 
-/** Whether the subscription waits for events not appended yet (SqliteEventStore's tell; others don't). */
+/** Whether the subscription says when it waits for events not appended yet (SqliteEventStore's do). */
+const tellsWaiting = (subscription: EventSubscription): boolean => 'waiting' in subscription;
+
+/** Whether the subscription waits for events not appended yet (see tellsWaiting). */
 const isWaiting = (subscription: EventSubscription): boolean =>
   (subscription as EventSubscription & { waiting?: boolean }).waiting === true;
 
