@@ -130,6 +130,28 @@ export function blobStoreConformance(name: string, factory: BlobStoreFactory): v
         assert.deepEqual(await reopened.put(bytes), { cid, size: bytes.length });
       }));
 
+    test('a deleted blob is no longer kept, and the same bytes can be stored again', () =>
+      withStore(async (subject) => {
+        const { store } = subject;
+        const bytes = new Uint8Array(randomBytes(4096));
+        const kept = new Uint8Array(randomBytes(4096));
+        const { cid } = await store.put(bytes);
+        const other = await store.put(kept);
+        await store.delete(cid);
+        if (subject.copiesOf) {
+          assert.equal(await subject.copiesOf(cid), 0);
+          assert.equal(await store.size(cid), null);
+          assert.equal(await store.get(cid), null);
+        }
+        // The other blob stays; deleting twice, or an address never stored, is harmless.
+        assert.deepEqual(await store.get(other.cid), kept);
+        await store.delete(cid);
+        await store.delete(await contentAddress(new Uint8Array(randomBytes(64))));
+        await assert.rejects(store.delete('../../etc/passwd'), TypeError);
+        assert.deepEqual(await store.put(bytes), { cid, size: bytes.length });
+        assert.deepEqual(await store.get(cid), bytes);
+      }));
+
     test('a closed store refuses every call', () =>
       withStore(async ({ store }) => {
         const { cid } = await store.put(new Uint8Array([1, 2, 3]));
@@ -137,6 +159,7 @@ export function blobStoreConformance(name: string, factory: BlobStoreFactory): v
         await assert.rejects(store.put(new Uint8Array([4])), BlobStoreClosedError);
         await assert.rejects(store.get(cid), BlobStoreClosedError);
         await assert.rejects(store.size(cid), BlobStoreClosedError);
+        await assert.rejects(store.delete(cid), BlobStoreClosedError);
       }));
   });
 }

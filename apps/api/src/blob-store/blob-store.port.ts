@@ -30,6 +30,13 @@ export interface BlobStore {
    * reading them: `get` is what checks them against their address). TypeError for a non-address.
    */
   size(cid: string): Promise<number | null>;
+  /**
+   * Stops keeping the blob, when nothing refers to it any more (see the uploads sweep). The files
+   * adapter removes it at once; a Kubo node unpins it, and its garbage collection frees the blocks
+   * (until then it may still serve them). Harmless for an address not kept. TypeError for a
+   * non-address.
+   */
+  delete(cid: string): Promise<void>;
   /** Releases the store; later calls reject. */
   close(): Promise<void>;
 }

@@ -79,6 +79,13 @@ export class FsBlobStore implements BlobStore {
     return fileSize(this.fileOf(cid));
   }
 
+  async delete(cid: string): Promise<void> {
+    this.assertOpen();
+    const file = this.fileOf(cid);
+    await rm(file, { force: true });
+    await syncFolder(path.dirname(file));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

@@ -133,6 +133,15 @@ describe('kubo blob store: what it asks of the node (fake RPC API)', () => {
     }
   });
 
+  test('delete unpins the blob (the node’s garbage collection frees it), and is harmless when not pinned', async () => {
+    const { cid } = await store.put(new Uint8Array(randomBytes(512)));
+    assert.ok(kubo.pinned.has(cid));
+    await store.delete(cid);
+    assert.equal(lastRequest('/api/v0/pin/rm').query.get('arg'), cid);
+    assert.ok(!kubo.pinned.has(cid));
+    await store.delete(cid);
+  });
+
   test('a node that answers with another error (out of disk) is unavailable too, not "not found"', async () => {
     const failing = createServer((_req, res) => {
       res.writeHead(500, { 'content-type': 'application/json' });
@@ -149,6 +158,7 @@ describe('kubo blob store: what it asks of the node (fake RPC API)', () => {
         () => store.put(new Uint8Array([1])),
         () => store.get(cid),
         () => store.size(cid),
+        () => store.delete(cid),
       ]) {
         await assert.rejects(call, (error: unknown) => {
           assert.ok(error instanceof BlobStoreUnavailableError, String(error));
@@ -175,6 +185,7 @@ describe('kubo blob store: what it asks of the node (fake RPC API)', () => {
         () => unreachable.put(new Uint8Array([1, 2, 3])),
         () => unreachable.get(cid),
         () => unreachable.size(cid),
+        () => unreachable.delete(cid),
       ]) {
         await assert.rejects(call, (error: unknown) => {
           // The store is unavailable (a 503 for the API's callers), not the caller wrong.

@@ -117,6 +117,18 @@ export class KuboBlobStore implements BlobStore {
     }
   }
 
+  async delete(cid: string): Promise<void> {
+    this.assertOpen();
+    assertContentAddress(cid);
+    try {
+      await this.client.pin.rm(cid, { signal: this.deadline() });
+    } catch (error) {
+      // Not pinned (never added here, or unpinned before): nothing to do.
+      if (/not pinned/i.test((error as Error).message)) return;
+      throw unavailable(error);
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }
