@@ -12,3 +12,4 @@ export * from './consultation';
 export * from './messaging';
 export * from './triage';
 export * from './records';
+export * from './uploads';

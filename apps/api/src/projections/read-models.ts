@@ -15,6 +15,7 @@ import { messagingProjection, urgentMessageRecipients } from '../messaging/messa
 import type { Projection } from './projection';
 import { consultationsProjection } from '../telehealth/consultation.projection';
 import { recordsProjection } from '../records/records.projection';
+import { uploadsProjection } from '../records/uploads.projection';
 
 /**
  * The read models of the event-sourced core and the projections that write them. Each document keeps
@@ -565,4 +566,5 @@ export const PROJECTIONS: readonly Projection[] = [
   messagingProjection,
   consultationsProjection,
   recordsProjection,
+  uploadsProjection,
 ];
