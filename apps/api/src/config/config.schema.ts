@@ -262,6 +262,16 @@ export const envSchema = z
       default: String(MAX_RECORD_BYTES),
       description: `Largest encrypted record POST /records/blobs accepts, in bytes (at most ${MAX_RECORD_BYTES}, the record size limit)`,
     }),
+    UPLOADS_UNCLAIMED_MAX_BYTES: setting(wholeNumber(1024, Number.MAX_SAFE_INTEGER), {
+      default: String(256 * 1024 * 1024),
+      description:
+        'Bytes of uploads (POST /records/blobs) that no record or message refers to yet an account may have; an upload past it is refused (413)',
+    }),
+    UPLOADS_UNCLAIMED_FOR: setting(positiveDuration, {
+      default: '24h',
+      description:
+        'How long an upload nothing refers to is kept: then it is removed from the blob store (checked every 10 minutes)',
+    }),
 
     // --- abuse limits (per client, counted in memory by each API process) ---------
     RATE_LIMIT_WINDOW: setting(positiveDuration, {

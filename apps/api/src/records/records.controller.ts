@@ -43,17 +43,24 @@ export class RecordsController {
     private readonly reader: RecordsReader,
   ) {}
 
-  /** Stores a record's ciphertext (`application/octet-stream`); answers its IPFS CIDv1 and size. */
+  /**
+   * Stores a record's ciphertext (`application/octet-stream`); answers its IPFS CIDv1 and size. Kept
+   * UPLOADS_UNCLAIMED_FOR unless a record (or a message) refers to it; 413 past the uploader's
+   * UPLOADS_UNCLAIMED_MAX_BYTES of such uploads.
+   */
   @Post('blobs')
   @HttpCode(201)
-  upload(@Req() request: FastifyRequest): Promise<{ cid: string; size: number }> {
+  upload(
+    @Context() context: CommandContext,
+    @Req() request: FastifyRequest,
+  ): Promise<{ cid: string; size: number }> {
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== BINARY_MEDIA_TYPE || !Buffer.isBuffer(request.body)) {
       throw new UnsupportedMediaTypeException(
         `send the encrypted record bytes as ${BINARY_MEDIA_TYPE}, not ${type || 'no content type'}`,
       );
     }
-    return this.records.storeBlob(new Uint8Array(request.body));
+    return this.records.storeBlob(context, new Uint8Array(request.body));
   }
 
   /** Submits an uploaded record: sealed metadata, wrapped keys, and the signed on-chain registration. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
 import {
+  blobUploaded,
   conflict,
   consentDecider,
   consentStream,
@@ -11,8 +12,9 @@ import {
   recordsDecider,
   recordsStream,
   unixSeconds,
+  UPLOADS_STREAM,
 } from '@custos/domain';
-import { recordIdOf } from '@custos/records';
+import { contentAddress, recordIdOf } from '@custos/records';
 import { BLOB_STORE, type BlobStore } from '../blob-store/blob-store.port';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/config.schema';
@@ -28,6 +30,7 @@ import type { ReadModelStore } from '../read-models/read-model.port';
 import { READ_MODEL_STORE } from '../read-models/read-models.module';
 import { RelayChain } from '../relay/relay-chain';
 import { RelayWorker } from '../relay/relay.worker';
+import type { UploadAllowanceDocument, UploadDocument } from './uploads.projection';
 import type {
   KeyRequestView,
   RecordAccepted,
@@ -54,15 +57,42 @@ export class RecordsService {
     private readonly worker: RelayWorker,
   ) {}
 
-  /** Stores a record's ciphertext; the address is computed here, never taken from the client. */
-  async storeBlob(bytes: Uint8Array): Promise<{ cid: string; size: number }> {
+  /**
+   * Stores a record's ciphertext; the address is computed here, never taken from the client. Until a
+   * record or a message refers to it, it counts against the uploader's UPLOADS_UNCLAIMED_MAX_BYTES,
+   * and after UPLOADS_UNCLAIMED_FOR it is removed (UploadSweeper).
+   */
+  async storeBlob(context: CommandContext, bytes: Uint8Array): Promise<{ cid: string; size: number }> {
     if (bytes.length === 0) throw invalid('empty_blob', 'the body is empty: send the encrypted record bytes');
     if (bytes.length > this.config.RECORD_MAX_BYTES) {
       throw new PayloadTooLargeException(
         `a record is at most ${this.config.RECORD_MAX_BYTES} bytes of ciphertext`,
       );
     }
-    return this.blobs.put(bytes);
+    const uploader = context.actor;
+    const allowance = await this.readModels.get<UploadAllowanceDocument>('upload_allowances', uploader);
+    const unclaimed = allowance?.unclaimedBytes ?? 0;
+    const limit = this.config.UPLOADS_UNCLAIMED_MAX_BYTES;
+    if (unclaimed + bytes.length > limit && !(await this.alreadyCounted(uploader, bytes))) {
+      throw new PayloadTooLargeException({
+        statusCode: 413,
+        error: 'Payload Too Large',
+        code: 'unclaimed_uploads_over_limit',
+        message:
+          `your uploads that no record refers to yet hold ${unclaimed} bytes, and this one would take them ` +
+          `past ${limit} (UPLOADS_UNCLAIMED_MAX_BYTES): submit them as records, or wait until they expire ` +
+          `${this.config.UPLOADS_UNCLAIMED_FOR / 3_600_000} hours after their upload`,
+      });
+    }
+    const stored = await this.blobs.put(bytes);
+    await this.aggregates.record(UPLOADS_STREAM, [blobUploaded({ ...stored, uploader })], context);
+    return stored;
+  }
+
+  /** Whether these bytes cost the uploader nothing more: claimed, or already charged to them. */
+  private async alreadyCounted(uploader: string, bytes: Uint8Array): Promise<boolean> {
+    const upload = await this.readModels.get<UploadDocument>('uploads', await contentAddress(bytes));
+    return upload !== null && (upload.claimed || upload.uploaders.includes(uploader));
   }
 
   /**
