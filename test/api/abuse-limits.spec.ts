@@ -113,6 +113,37 @@ describe('relay and credential rate limits: per account, or per address when not
   });
 });
 
+describe('refused requests: RATE_LIMIT_REFUSED per account, or per address when not signed in', () => {
+  let api: TestApi;
+  before(async () => (api = await TestApi.start({ RATE_LIMIT_REFUSED: '3', RATE_LIMIT_WINDOW: '2s' })));
+  after(() => api.close());
+
+  test('after 3 refusals (each audited) every request of the address is a 429 that records nothing, until the window ends', async () => {
+    const consents = (remoteAddress: string) =>
+      api.inject({ method: 'GET', url: '/patients/me/consents', remoteAddress });
+    const before = await api.eventCount();
+    for (let i = 0; i < 3; i++) assert.equal((await consents('198.51.100.20')).statusCode, 401);
+    assert.equal(await api.eventCount(), before + 3, 'each refusal is on the audit trail');
+    assertRateLimited(await consents('198.51.100.20'), 'RATE_LIMIT_REFUSED');
+    const health = await api.inject({ method: 'GET', url: '/health', remoteAddress: '198.51.100.20' });
+    assertRateLimited(health, 'RATE_LIMIT_REFUSED'); // any route
+    assert.match(health.json<{ message: string }>().message, /from this address/);
+    assert.equal(await api.eventCount(), before + 3, 'the 429s record nothing');
+    assert.equal((await consents('198.51.100.21')).statusCode, 401, 'another address has its own count');
+    await until('the window to end', async () => (await consents('198.51.100.20')).statusCode === 401, 5_000);
+  });
+
+  test('a signed-in account is counted on its own: its 403s lock it out, not others at the same address', async () => {
+    const patient = await api.newUser();
+    const other = await api.newUser();
+    for (let i = 0; i < 3; i++) assert.equal((await api.get('/audit', patient.token)).statusCode, 403);
+    const locked = await api.get('/auth/me', patient.token);
+    assertRateLimited(locked, 'RATE_LIMIT_REFUSED');
+    assert.match(locked.json<{ message: string }>().message, /from this account/);
+    assert.equal((await api.get('/auth/me', other.token)).statusCode, 200);
+  });
+});
+
 describe('record uploads: up to RECORD_MAX_BYTES, refused before they are read', () => {
   let api: TestApi;
   let patient: User;

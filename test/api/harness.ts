@@ -122,6 +122,8 @@ export class TestApi {
       WEB_DIST_DIR: path.join(dataDir, 'no-web-build'),
       // A fixed secret, so that sessions survive reopen() as they would in production.
       AUTH_TOKEN_SECRET: randomBytes(32).toString('base64'),
+      // Suites refuse hundreds of requests on purpose, all from 127.0.0.1; abuse-limits.spec.ts sets it low.
+      RATE_LIMIT_REFUSED: '1000000000',
       ...env,
     });
     const api = new TestApi(dataDir, config);

@@ -333,6 +333,7 @@ export async function startApi(
     RATE_LIMIT_RELAY: '1000000000',
     RATE_LIMIT_CREDENTIALS: '1000000000',
     RATE_LIMIT_UPLOADS: '1000000000',
+    RATE_LIMIT_REFUSED: '1000000000',
     AUDIT_ANCHOR_INTERVAL: '0',
     ...(options.chain
       ? {

@@ -299,6 +299,11 @@ export const envSchema = z
       description:
         'Encrypted record uploads (POST /records/blobs, up to RECORD_MAX_BYTES each) per account (per IP when signed out) per RATE_LIMIT_WINDOW',
     }),
+    RATE_LIMIT_REFUSED: setting(wholeNumber(1, 1_000_000_000), {
+      default: '120',
+      description:
+        'Refused requests (401, 403, 404: each an audit event) per account (per IP when signed out) per RATE_LIMIT_WINDOW; past it every request of the client is answered 429 until its window ends',
+    }),
     LOG_LEVEL: setting(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), {
       default: 'info',
       description: 'Least severe log level written: fatal, error, warn, info, debug or trace',

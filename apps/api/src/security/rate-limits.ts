@@ -6,7 +6,11 @@ import type { AppConfig } from '../config/config.schema';
 import { Authenticator } from './authenticator';
 
 type RateLimitSetting =
-  'RATE_LIMIT_SIGN_IN' | 'RATE_LIMIT_RELAY' | 'RATE_LIMIT_CREDENTIALS' | 'RATE_LIMIT_UPLOADS';
+  | 'RATE_LIMIT_SIGN_IN'
+  | 'RATE_LIMIT_RELAY'
+  | 'RATE_LIMIT_CREDENTIALS'
+  | 'RATE_LIMIT_UPLOADS'
+  | 'RATE_LIMIT_REFUSED';
 
 export interface RateLimit {
   /** The setting that holds the limit (requests per RATE_LIMIT_WINDOW); named in the 429. */
@@ -84,6 +88,8 @@ export async function registerRateLimits(app: NestFastifyApplication, config: Ap
     };
   });
 
+  registerRefusalLimit(fastify, config, clientOf);
+
   fastify.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
       const limited = hooks.find(({ limit }) => limit.routes.some((r) => routeMatches(r, method, route.url)));
@@ -91,6 +97,78 @@ export async function registerRateLimits(app: NestFastifyApplication, config: Ap
       route.onRequest = [...[route.onRequest ?? []].flat(), limited.hook];
       return;
     }
+  });
+}
+
+/** The answers that count as refusals: each of them is on the audit trail as a denied access. */
+const REFUSED_STATUSES = new Set([401, 403, 404]);
+
+const REFUSED: RateLimit = {
+  setting: 'RATE_LIMIT_REFUSED',
+  what: 'refused requests (401, 403, 404)',
+  routes: [],
+  per: 'account',
+};
+
+/**
+ * Every refusal (401, 403, or a 404 that hides whether something exists) is an audit event, so a
+ * client that keeps being refused writes to the event store at the rate it sends. After
+ * RATE_LIMIT_REFUSED refusals within RATE_LIMIT_WINDOW the client's requests, on any route, are
+ * answered 429 before they are read, authorized or recorded, until its window ends. Counted per
+ * account when the refused request was signed in, per IP address when it was not (a 401).
+ */
+function registerRefusalLimit(
+  fastify: FastifyInstance,
+  config: AppConfig,
+  clientOf: (request: FastifyRequest, per: RateLimit['per']) => string,
+): void {
+  const max = config.RATE_LIMIT_REFUSED;
+  const window = config.RATE_LIMIT_WINDOW;
+  /** Client → refusals in its current window (a Map in insertion order: the oldest windows first). */
+  const counts = new Map<string, { refused: number; endsAt: number }>();
+  /** How many counted clients are over the limit: while none is, a request is not looked at. */
+  let over = 0;
+
+  const forget = (now: number) => {
+    for (const [client, count] of counts) {
+      if (count.endsAt > now && counts.size <= CLIENTS_REMEMBERED) break;
+      counts.delete(client);
+      if (count.refused >= max) over--;
+    }
+  };
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (over === 0) return done();
+    const now = Date.now();
+    forget(now);
+    const client = clientOf(request, 'account');
+    const count = counts.get(client);
+    if (!count || count.refused < max || count.endsAt <= now) return done();
+    const limit: RateLimit = { ...REFUSED, per: client.startsWith('ip ') ? 'ip' : 'account' };
+    const error = tooManyRequests(limit, max, config, count.endsAt - now);
+    void reply
+      .code(429)
+      .header('retry-after', String(Math.ceil((count.endsAt - now) / 1000)))
+      .send(error.getResponse());
+  });
+
+  fastify.addHook('onResponse', (request, reply, done) => {
+    if (!REFUSED_STATUSES.has(reply.statusCode)) return done();
+    const now = Date.now();
+    const client = request.principal
+      ? `account ${request.principal.address.toLowerCase()}`
+      : clientOf(request, 'account');
+    let count = counts.get(client);
+    if (!count || count.endsAt <= now) {
+      if (count && count.refused >= max) over--;
+      counts.delete(client);
+      count = { refused: 0, endsAt: now + window };
+      counts.set(client, count);
+    }
+    count.refused += 1;
+    if (count.refused === max) over++;
+    forget(now);
+    done();
   });
 }
 
