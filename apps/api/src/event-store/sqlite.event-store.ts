@@ -4,7 +4,7 @@ import type { NewEvent, RecordedEvent } from '@custos/domain';
 import Database from 'better-sqlite3';
 import { assertValidAppend } from './append-validation';
 import { ForeignCommits } from '../sqlite/foreign-commits';
-import { restartWal, WalCheckpointer } from '../sqlite/wal-checkpointer';
+import { checkpointInBackground, type WalCheckpointer } from '../sqlite/wal-checkpointer';
 import {
   type AppendResult,
   ConcurrencyError,
@@ -237,17 +237,7 @@ export class SqliteEventStore implements EventStore {
     openStores.set(key, this.neighbours.add(this));
 
     if (options.checkpointInBackground ?? true) {
-      this.checkpointer = new WalCheckpointer(this.file, {
-        onFailure: () => {
-          // The thread is gone: commits checkpoint again, as SQLite does by default.
-          if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
-        },
-        // A message from the thread runs between turns: no transaction of this connection is open.
-        onWalFull: () => {
-          if (!this.closed) restartWal(this.db);
-        },
-      });
-      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = checkpointInBackground(this.db, this.file);
     }
   }
 

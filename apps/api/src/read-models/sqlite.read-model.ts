@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ForeignCommits } from '../sqlite/foreign-commits';
-import { restartWal, WalCheckpointer } from '../sqlite/wal-checkpointer';
+import { checkpointInBackground, type WalCheckpointer } from '../sqlite/wal-checkpointer';
 import { DocumentCache } from './document-cache';
 import {
   assertCollectionSpecs,
@@ -98,18 +98,9 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
     // (SQLite's default) stalled the event loop ~9 ms every ~150 ms under load. A thread does it
     // instead, and this connection starts the WAL over when the thread says it is past its limit,
     // between units (a thread that did that itself made this store's reads and commits sleep).
-    this.checkpointer = new WalCheckpointer(file, {
-      onFailure: () => {
-        // The thread is gone: commits checkpoint again, as SQLite does by default.
-        if (!this.closed) this.writeDb.pragma('wal_autocheckpoint = 1000');
-      },
-      onWalFull: () => {
-        void this.queue.run(async () => {
-          if (!this.closed) restartWal(this.writeDb);
-        });
-      },
+    this.checkpointer = checkpointInBackground(this.writeDb, file, (restart) => {
+      void this.queue.run(async () => restart());
     });
-    this.writeDb.pragma('wal_autocheckpoint = 0');
   }
 
   async register(collections: readonly CollectionSpec[]): Promise<void> {

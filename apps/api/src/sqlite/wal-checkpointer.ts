@@ -118,6 +118,30 @@ export class WalCheckpointer {
 }
 
 /**
+ * Moves `db`'s checkpoints to a WalCheckpointer thread: its own commits no longer checkpoint, and do
+ * again if the thread fails. When the thread asks, `db` starts the WAL over (restartWal) through
+ * `betweenTransactions`: at once by default (the thread's messages arrive between turns of the event
+ * loop), or queued behind the transactions of a store whose transactions span turns.
+ */
+export function checkpointInBackground(
+  db: Database.Database,
+  file: string,
+  betweenTransactions: (restart: () => void) => void = (restart) => restart(),
+): WalCheckpointer {
+  const checkpointer = new WalCheckpointer(file, {
+    onFailure: () => {
+      if (db.open) db.pragma('wal_autocheckpoint = 1000'); // SQLite's default
+    },
+    onWalFull: () =>
+      betweenTransactions(() => {
+        if (db.open) restartWal(db);
+      }),
+  });
+  db.pragma('wal_autocheckpoint = 0');
+  return checkpointer;
+}
+
+/**
  * Copies what is left of the WAL and has the next commit write it from its start, from the connection
  * that commits, never waiting: with another connection on the WAL (the thread mid-checkpoint, a
  * reader in another process) it gives up at once, and the next onWalFull tries again. Right after the
