@@ -11,7 +11,6 @@ import {
 } from 'mongodb';
 import {
   assertCollectionSpecs,
-  assertId,
   assertPosition,
   assertUnitOpen,
   CHECKPOINTS_COLLECTION,
@@ -118,8 +117,7 @@ export class MongoReadModelStore implements ReadModelStoreAdapter {
 
   async get<T extends ReadDocument>(collection: string, id: string): Promise<T | null> {
     this.assertOpen();
-    this.registry.indexes(collection);
-    assertId(collection, id);
+    this.registry.assertDocumentId(collection, id);
     const found = await this.collection(collection).findOne(
       { _id: id, ...LIVE },
       { projection: PUBLIC_FIELDS },
@@ -192,8 +190,7 @@ export class MongoReadModelStore implements ReadModelStoreAdapter {
       },
       delete: async (collection, id) => {
         assertUnitOpen(open, projection);
-        this.registry.indexes(collection);
-        assertId(collection, id);
+        this.registry.assertDocumentId(collection, id);
         pendingIn(collection).set(id, null);
       },
     };

@@ -79,6 +79,12 @@ export class CollectionRegistry {
     if (!indexes) throw new Error(`read models: collection "${collection}" is not registered`);
     return indexes;
   }
+
+  /** Throws unless `collection` is registered and `id` can name a document in it (get, delete). */
+  assertDocumentId(collection: string, id: unknown): void {
+    this.indexes(collection);
+    assertId(collection, id);
+  }
 }
 
 /**

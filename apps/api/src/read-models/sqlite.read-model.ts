@@ -6,7 +6,6 @@ import { checkpointInBackground, type WalCheckpointer } from '../sqlite/wal-chec
 import { DocumentCache } from './document-cache';
 import {
   assertCollectionSpecs,
-  assertId,
   assertPosition,
   type CheckedQuery,
   checkQuery,
@@ -125,8 +124,7 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
 
   async get<T extends ReadDocument>(collection: string, id: string): Promise<T | null> {
     this.assertOpen();
-    this.registry.indexes(collection);
-    assertId(collection, id);
+    this.registry.assertDocumentId(collection, id);
     this.noticeOtherWriters();
     let json = this.documents.get(collection, id);
     if (json === undefined) {
@@ -204,8 +202,7 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
       const writer: ReadModelWriter = {
         get: async <T extends ReadDocument>(collection: string, id: string) => {
           assertUnitOpen(open, projection);
-          this.registry.indexes(collection);
-          assertId(collection, id);
+          this.registry.assertDocumentId(collection, id);
           const json = this.jsonIn(db, this.writeStatements, collection, id);
           return json === null ? null : (JSON.parse(json) as T);
         },
@@ -223,8 +220,7 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
         },
         delete: async (collection, id) => {
           assertUnitOpen(open, projection);
-          this.registry.indexes(collection);
-          assertId(collection, id);
+          this.registry.assertDocumentId(collection, id);
           this.statement(db, this.writeStatements, `DELETE FROM ${tableName(collection)} WHERE id = ?`).run(
             id,
           );
