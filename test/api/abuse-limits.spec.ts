@@ -122,6 +122,15 @@ describe('refused requests: RATE_LIMIT_REFUSED per account, or per address when 
     const consents = (remoteAddress: string) =>
       api.inject({ method: 'GET', url: '/patients/me/consents', remoteAddress });
     const before = await api.eventCount();
+    // Paths that match no route are refused without an audit event, and not counted.
+    for (let i = 0; i < 5; i++) {
+      const missing = await api.inject({
+        method: 'GET',
+        url: '/main-old.js',
+        remoteAddress: '198.51.100.20',
+      });
+      assert.equal(missing.statusCode, 401);
+    }
     for (let i = 0; i < 3; i++) assert.equal((await consents('198.51.100.20')).statusCode, 401);
     assert.equal(await api.eventCount(), before + 3, 'each refusal is on the audit trail');
     assertRateLimited(await consents('198.51.100.20'), 'RATE_LIMIT_REFUSED');

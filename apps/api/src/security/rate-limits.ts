@@ -111,7 +111,7 @@ const REFUSED: RateLimit = {
 };
 
 /**
- * Every refusal (401, 403, or a 404 that hides whether something exists) is an audit event, so a
+ * Every refusal by a route (401, 403, or a 404 that hides whether something exists) is an audit event, so a
  * client that keeps being refused writes to the event store at the rate it sends. After
  * RATE_LIMIT_REFUSED refusals within RATE_LIMIT_WINDOW the client's requests, on any route, are
  * answered 429 before they are read, authorized or recorded, until its window ends. Counted per
@@ -153,7 +153,9 @@ function registerRefusalLimit(
   });
 
   fastify.addHook('onResponse', (request, reply, done) => {
-    if (!REFUSED_STATUSES.has(reply.statusCode)) return done();
+    // A path that matches no route is refused without an audit event (UnmatchedRouteFilter): a
+    // browser asking for an old bundle after a deploy must not lock out its whole address.
+    if (!REFUSED_STATUSES.has(reply.statusCode) || request.is404) return done();
     const now = Date.now();
     const client = request.principal
       ? `account ${request.principal.address.toLowerCase()}`
