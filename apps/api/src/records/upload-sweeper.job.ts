@@ -12,6 +12,7 @@ import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/config.schema';
 import { AggregateRepository } from '../core/aggregate-repository';
 import { findAll } from '../core/find-all';
+import { PeriodicJob } from '../core/periodic-job';
 import { EVENT_STORE } from '../event-store/event-store.module';
 import type { EventStore } from '../event-store/event-store.port';
 import { ProjectionsService } from '../projections/projections.module';
@@ -45,8 +46,7 @@ export interface SweepReport {
 @Injectable()
 export class UploadSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('UploadSweeper');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<SweepReport> | null = null;
+  private readonly job = new PeriodicJob((now) => this.sweep(now), this.logger, 'sweeping unclaimed uploads');
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -58,24 +58,16 @@ export class UploadSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.run(new Date()).catch((error) =>
-        this.logger.warn(`sweeping unclaimed uploads failed: ${(error as Error).message.slice(0, 300)}`),
-      );
-    }, UPLOAD_SWEEP_INTERVAL_MS);
-    this.timer.unref();
+    this.job.start(UPLOAD_SWEEP_INTERVAL_MS);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+  onModuleDestroy(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One run as of `now` (or the one already running). */
   run(now: Date): Promise<SweepReport> {
-    this.running ??= this.sweep(now).finally(() => (this.running = null));
-    return this.running;
+    return this.job.run(now);
   }
 
   private async sweep(now: Date): Promise<SweepReport> {

@@ -9,6 +9,7 @@ import {
 import { CommandBus } from '@nestjs/cqrs';
 import { CONSULTATION_SYSTEM_ACTOR, type ConsultationCommand, unixSeconds } from '@custos/domain';
 import { findAll } from '../core/find-all';
+import { PeriodicJob } from '../core/periodic-job';
 import { READ_MODEL_STORE } from '../read-models/read-models.module';
 import type { ReadModelStore } from '../read-models/read-model.port';
 import { RunConsultationCommand } from './consultation.commands';
@@ -34,8 +35,7 @@ export interface ClosingReport {
 @Injectable()
 export class ConsultationClosingJob implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('ConsultationClosing');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<ClosingReport> | null = null;
+  private readonly job = new PeriodicJob((now) => this.close(now), this.logger, 'closing consultations');
 
   constructor(
     @Inject(READ_MODEL_STORE) private readonly readModels: ReadModelStore,
@@ -43,24 +43,16 @@ export class ConsultationClosingJob implements OnApplicationBootstrap, OnModuleD
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.run(new Date()).catch((error) =>
-        this.logger.warn(`closing consultations failed: ${(error as Error).message.slice(0, 300)}`),
-      );
-    }, CONSULTATION_CLOSING_INTERVAL_MS);
-    this.timer.unref();
+    this.job.start(CONSULTATION_CLOSING_INTERVAL_MS);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+  onModuleDestroy(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One run now (or the one already running). */
   run(now: Date): Promise<ClosingReport> {
-    this.running ??= this.close(now).finally(() => (this.running = null));
-    return this.running;
+    return this.job.run(now);
   }
 
   private async close(now: Date): Promise<ClosingReport> {
