@@ -71,12 +71,13 @@ async function apply(event: RecordedEvent, w: ReadModelWriter): Promise<void> {
       const upload = await w.get<UploadDocument>('uploads', cid);
       if (upload?.claimed) return;
       const uploaders = upload?.uploaders ?? [];
-      if (!uploaders.includes(uploader)) await charge(w, uploader, size, 1);
+      const charged = uploaders.includes(uploader);
+      if (!charged) await charge(w, uploader, size, 1);
       await w.upsert('uploads', {
         id: cid,
         size,
         claimed: false,
-        uploaders: uploaders.includes(uploader) ? uploaders : [...uploaders, uploader],
+        uploaders: charged ? uploaders : [...uploaders, uploader],
         lastUploadedAt: at,
         claimedAt: null,
       } satisfies UploadDocument);
