@@ -3,11 +3,11 @@
 // during the call puts the provider out at once, and the end of the consultation closes the call.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type AccessAuditedData, consultationStream } from '@custos/domain';
+import { type AccessAuditedData, consultationStream, REMOVAL_REASONS } from '@custos/domain';
 import { WebSocket } from 'ws';
 import type { WebRtcCredentials } from '../../apps/api/src/telehealth/call-credentials.service';
 import { CallTokens } from '../../apps/api/src/telehealth/call-tokens';
-import { REMOVAL_REASONS, SignallingService } from '../../apps/api/src/telehealth/signalling.service';
+import { SignallingService } from '../../apps/api/src/telehealth/signalling.service';
 import { DAY, TestApi, type User } from '../api/harness';
 import { schedule } from './helpers';
 

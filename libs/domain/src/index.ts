@@ -13,3 +13,4 @@ export * from './messaging';
 export * from './triage';
 export * from './records';
 export * from './uploads';
+export * from './signalling';

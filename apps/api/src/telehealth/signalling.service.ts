@@ -16,8 +16,14 @@ import {
   type ConsultationRole,
   consultationStream,
   DomainError,
+  type ClientMessage,
+  type IceCandidateInit,
   mayJoin,
   type RecordedEvent,
+  REMOVAL_REASONS,
+  SIGNAL_CLOSE,
+  SIGNALLING_PATH,
+  type ServerMessage,
   unixSeconds,
 } from '@custos/domain';
 import { type RawData, WebSocket } from 'ws';
@@ -33,31 +39,13 @@ import { RunConsultationCommand } from './consultation.commands';
 import { type ConsultationDocument, stateOf } from './consultation.projection';
 import { TELEHEALTH_CATEGORY, TelehealthConsent } from './telehealth-consent';
 
-/** Where browsers connect for the built-in WebRTC signalling. */
-export const SIGNALLING_PATH = '/sessions/signal';
 /** An SDP offer is a few kilobytes; this leaves room for many codecs and candidates. */
 export const SIGNALLING_MAX_MESSAGE_BYTES = 64 * 1024;
 /** How often open calls are checked against the consent (expiry, the provider's role) and the clock. */
 export const SIGNALLING_SWEEP_MS = 15_000;
 
-/** Close codes (4000-4999 are the application's). */
-export const SIGNAL_CLOSE = {
-  /** The same participant connected again; the older socket is closed. */
-  REPLACED: 4000,
-  ENDED: 4001,
-  /** The join was refused when it was recorded (e.g. the consultation ended meanwhile). */
-  REFUSED: 4002,
-  /** Put out of the call, e.g. the patient revoked the provider's consent. */
-  REMOVED: 4003,
-  SHUTTING_DOWN: 4009,
-} as const;
-
-export const REMOVAL_REASONS = {
-  revoked: 'the patient revoked consent for this consultation',
-  inactive: "the patient's consent for this consultation is no longer active",
-} as const;
-
-const RELAYED = new Set(['offer', 'answer', 'ice']);
+const RELAYED = new Set<unknown>(['offer', 'answer', 'ice'] satisfies ClientMessage['type'][]);
+const isRelayed = (type: unknown): type is ClientMessage['type'] => RELAYED.has(type);
 
 interface Admission {
   session: string;
@@ -82,7 +70,7 @@ interface Room {
   peers: Map<string, Peer>;
 }
 
-const send = (socket: WebSocket, message: Record<string, unknown>) => {
+const send = (socket: WebSocket, message: ServerMessage) => {
   if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
 };
 
@@ -303,7 +291,7 @@ export class SignallingService
       return refuse('invalid_message', 'a message is a JSON object');
     }
     const { type, to, sdp, candidate } = message as Record<string, unknown>;
-    if (typeof type !== 'string' || !RELAYED.has(type)) {
+    if (!isRelayed(type)) {
       return refuse('invalid_type', 'type must be one of: offer, answer, ice');
     }
     if (typeof to !== 'string') return refuse('invalid_to', 'to must name a connected participant');
@@ -315,7 +303,7 @@ export class SignallingService
       if (candidate !== null && (typeof candidate !== 'object' || Array.isArray(candidate))) {
         return refuse('invalid_candidate', 'candidate must be an RTCIceCandidateInit object or null');
       }
-      send(target.socket, { type, from: peer.participant, candidate });
+      send(target.socket, { type, from: peer.participant, candidate: candidate as IceCandidateInit | null });
       return;
     }
     if (typeof sdp !== 'string' || sdp.length === 0) {
@@ -416,7 +404,7 @@ export class SignallingService
     const peer = room.peers.get(participant);
     if (!peer || peer.gone) return false;
     peer.gone = true;
-    const message = { type: 'removed', participant, reason };
+    const message: ServerMessage = { type: 'removed', participant, reason };
     for (const p of room.peers.values()) send(p.socket, message);
     room.peers.delete(participant);
     peer.socket.close(SIGNAL_CLOSE.REMOVED, `removed: ${reason}`.slice(0, 120));

@@ -1,62 +1,17 @@
 /**
- * The built-in WebRTC signalling protocol of the API (apps/api/src/telehealth/signalling.service.ts),
- * as the browser speaks it.
- *
- * Connect to `/sessions/signal` offering the subprotocols `custos` and `custos-token.<token>` (the
- * token from `POST /sessions/:id/credentials`). The server sends `welcome` (with the participants
- * already there), `peer-joined`, `peer-left`, relays `offer` / `answer` / `ice` with `from`, and tells
- * `removed` (someone was put out, e.g. the patient revoked the provider's consent) and `ended`. The
- * client sends `offer` / `answer` / `ice` addressed `to` another participant. Anything else it sends
- * is answered with `error`.
+ * The built-in WebRTC signalling protocol as the browser speaks it. The protocol itself (path, close
+ * codes, messages) is defined once, in libs/domain/src/signalling.ts, with the API's server.
  */
+import { type IceCandidateInit, SIGNALLING_PATH, type ServerMessage } from '@custos/domain/signalling';
 
-export const SIGNALLING_PATH = '/sessions/signal';
-
-/** The application's close codes. */
-export const SIGNAL_CLOSE = {
-  /** The same participant connected again elsewhere; this older socket is closed. */
-  REPLACED: 4000,
-  /** The consultation ended (the provider ended it, or its time is over). */
-  ENDED: 4001,
-  /** The join was refused when it was recorded. */
-  REFUSED: 4002,
-  /** Put out of the call, e.g. the patient revoked the provider's consent. */
-  REMOVED: 4003,
-  /** The server is restarting: join again. */
-  SHUTTING_DOWN: 4009,
-} as const;
-
-/** The removal reasons the server gives (its exact words), to say them in the UI's own words. */
-export const REMOVAL_REASONS = {
-  revoked: 'the patient revoked consent for this consultation',
-  inactive: "the patient's consent for this consultation is no longer active",
-} as const;
-
-export interface SignalPeer {
-  /** Lower-case address. */
-  readonly participant: string;
-  readonly role: string;
-}
-
-export type ServerMessage =
-  | {
-      readonly type: 'welcome';
-      readonly session: string;
-      readonly participant: string;
-      readonly role: string;
-      readonly peers: readonly SignalPeer[];
-    }
-  | { readonly type: 'peer-joined'; readonly participant: string; readonly role: string }
-  | { readonly type: 'peer-left'; readonly participant: string }
-  | { readonly type: 'offer' | 'answer'; readonly from: string; readonly sdp: string }
-  | { readonly type: 'ice'; readonly from: string; readonly candidate: RTCIceCandidateInit | null }
-  | { readonly type: 'removed'; readonly participant: string; readonly reason: string }
-  | { readonly type: 'ended'; readonly reason: string }
-  | { readonly type: 'error'; readonly code: string; readonly message: string };
-
-export type ClientMessage =
-  | { readonly type: 'offer' | 'answer'; readonly to: string; readonly sdp: string }
-  | { readonly type: 'ice'; readonly to: string; readonly candidate: RTCIceCandidateInit | null };
+export {
+  type ClientMessage,
+  REMOVAL_REASONS,
+  SIGNAL_CLOSE,
+  SIGNALLING_PATH,
+  type ServerMessage,
+  type SignalPeer,
+} from '@custos/domain/signalling';
 
 /** The subprotocols that carry the call token (browsers cannot set headers on a WebSocket). */
 export function signallingProtocols(token: string): string[] {
@@ -122,7 +77,7 @@ export function parseServerMessage(data: unknown): ServerMessage | null {
         ? {
             type: 'ice',
             from: m['from'].toLowerCase(),
-            candidate: m['candidate'] as RTCIceCandidateInit | null,
+            candidate: m['candidate'] as IceCandidateInit | null,
           }
         : null;
     case 'removed':
