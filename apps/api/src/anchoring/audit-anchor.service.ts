@@ -21,6 +21,7 @@ import type { AppConfig } from '../config/config.schema';
 import { EVENT_STORE } from '../event-store/event-store.module';
 import type { EventStore } from '../event-store/event-store.port';
 import { METRICS_REGISTRY } from '../metrics/metrics.module';
+import { PeriodicJob } from '../core/periodic-job';
 import { RelayChain } from '../relay/relay-chain';
 import { RelayerAccount } from '../relay/relayer-account';
 import { type AnchorVerificationReport, verifyAuditAnchors } from './anchor-verifier';
@@ -53,8 +54,8 @@ export class AuditAnchorService implements OnApplicationBootstrap, OnModuleDestr
   private readonly contract: HealthRecordAccessControl | null;
   private readonly anchoredGauge: Gauge;
   private readonly failures: Counter;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<AnchorOutcome> | null = null;
+  private readonly job: PeriodicJob<AnchorOutcome>;
+  /** Set at shutdown: a wait for a receipt gives up. */
   private stopping = false;
 
   constructor(
@@ -78,6 +79,12 @@ export class AuditAnchorService implements OnApplicationBootstrap, OnModuleDestr
       help: 'Anchoring attempts that were refused, reverted or failed',
       registers: [registry],
     });
+    this.job = new PeriodicJob(
+      () => this.anchor(),
+      this.logger,
+      'audit anchoring',
+      () => this.failures.inc(),
+    );
   }
 
   /** The contract that holds the anchors (lower case), when there is one. */
@@ -87,7 +94,7 @@ export class AuditAnchorService implements OnApplicationBootstrap, OnModuleDestr
 
   /** Whether the periodic anchoring runs. */
   get scheduled(): boolean {
-    return this.timer !== null;
+    return this.job.scheduled;
   }
 
   onApplicationBootstrap(): void {
@@ -96,20 +103,12 @@ export class AuditAnchorService implements OnApplicationBootstrap, OnModuleDestr
       this.logger.log('audit anchoring off: no contract, no relayer, or AUDIT_ANCHOR_INTERVAL=0');
       return;
     }
-    this.timer = setInterval(() => {
-      this.anchorNow().catch((error: unknown) => {
-        this.failures.inc();
-        this.logger.warn(`audit anchoring failed: ${(error as Error).message.slice(0, 300)}`);
-      });
-    }, interval);
-    this.timer.unref();
+    this.job.start(interval);
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+    await this.job.stop();
   }
 
   private requireContract(): HealthRecordAccessControl {
@@ -124,10 +123,7 @@ export class AuditAnchorService implements OnApplicationBootstrap, OnModuleDestr
   /** Anchors the events written since the last anchor now (or joins the anchoring under way). */
   anchorNow(): Promise<AnchorOutcome> {
     this.requireContract();
-    this.running ??= this.anchor().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    return this.job.run(new Date());
   }
 
   /** Checks every anchored range against the event store (see anchor-verifier.ts). */

@@ -30,8 +30,9 @@ test('a run asked for while one is under way joins it; stop waits for it', async
   assert.equal(await next, 8);
 });
 
-test('a timed run that fails is logged with what it does, and the timer goes on', async () => {
+test('a timed run that fails is logged with what it does and told to onFailure; the timer goes on', async () => {
   const warnings: string[] = [];
+  const failures: unknown[] = [];
   let runs = 0;
   const job = new PeriodicJob(
     async () => {
@@ -40,11 +41,17 @@ test('a timed run that fails is logged with what it does, and the timer goes on'
     },
     { warn: (message: string) => warnings.push(message) },
     'sweeping things',
+    (error) => failures.push(error),
   );
+  assert.equal(job.scheduled, false);
   job.start(10);
+  assert.equal(job.scheduled, true);
   for (let waited = 0; runs < 2 && waited < 2_000; waited += 10)
     await new Promise((resolve) => setTimeout(resolve, 10));
   await job.stop();
+  assert.equal(job.scheduled, false);
   assert.ok(runs >= 2);
   assert.equal(warnings[0], 'sweeping things failed: store down');
+  assert.equal(failures.length, warnings.length);
+  assert.equal((failures[0] as Error).message, 'store down');
 });
