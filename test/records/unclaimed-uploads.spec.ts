@@ -119,7 +119,7 @@ describe('unclaimed uploads', () => {
       .map((e) => e.data as BlobDiscardedData);
     assert.deepEqual(
       discarded.filter((d) => d.cid === orphanCid).map((d) => d.reason),
-      ['no record or message referred to it within 1 hours of its upload'],
+      ['no record or message referred to it within 1 hour of its upload'],
     );
     assert.equal(await unclaimedBytes(patient), 0, 'the allowance is given back');
 

@@ -4,6 +4,7 @@ import { Wallet } from 'ethers';
 import {
   CONFIG_VARIABLES,
   DEVELOPMENT_RELAYER_KEY,
+  durationInWords,
   PRODUCTION_REQUIRED_VARIABLES,
   SECRET_VARIABLES,
 } from './config.schema';
@@ -199,6 +200,17 @@ describe('bad values stop the API with a message naming the variable', () => {
     const rpc = configError({ CHAIN_RPC_URL: 'rpc.example/v2/provider-api-key' });
     assert.doesNotMatch(rpc.message, /provider-api-key/, 'RPC URLs carry API keys');
   });
+});
+
+test('durations in messages are said in the largest whole unit, singular for one', () => {
+  const words = (value: string) =>
+    durationInWords(loadConfig({ UPLOADS_UNCLAIMED_FOR: value }).UPLOADS_UNCLAIMED_FOR);
+  assert.equal(words('1h'), '1 hour');
+  assert.equal(words('24h'), '24 hours');
+  assert.equal(words('90m'), '90 minutes');
+  assert.equal(words('60m'), '1 hour');
+  assert.equal(words('45'), '45 seconds');
+  assert.equal(words('1500ms'), '1500 milliseconds');
 });
 
 describe('production mode requires explicit settings', () => {

@@ -111,6 +111,20 @@ const duration = z
     return Number(amount) * DURATION_UNITS[unit ?? 's']!;
   });
 
+const DURATION_WORDS: readonly [ms: number, one: string, many: string][] = [
+  [3_600_000, 'hour', 'hours'],
+  [60_000, 'minute', 'minutes'],
+  [1000, 'second', 'seconds'],
+  [1, 'millisecond', 'milliseconds'],
+];
+
+/** A duration setting in words, in the largest unit that measures it whole: `1 hour`, `90 minutes`. */
+export function durationInWords(ms: number): string {
+  const [unit, one, many] = DURATION_WORDS.find(([unit]) => ms % unit === 0) ?? DURATION_WORDS[3]!;
+  const amount = ms / unit;
+  return `${amount} ${amount === 1 ? one : many}`;
+}
+
 const positiveDuration = duration.refine((ms) => ms > 0, { error: 'must be longer than 0' });
 
 /** A URL whose scheme is one of `protocols` (given without the colon). */

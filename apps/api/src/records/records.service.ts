@@ -17,7 +17,7 @@ import {
 import { contentAddress, recordIdOf } from '@custos/records';
 import { BLOB_STORE, type BlobStore } from '../blob-store/blob-store.port';
 import { APP_CONFIG } from '../config/config.module';
-import type { AppConfig } from '../config/config.schema';
+import { type AppConfig, durationInWords } from '../config/config.schema';
 import { isConsentActive } from '../consent/consent.queries';
 import { AggregateRepository, type CommandContext, stamp } from '../core/aggregate-repository';
 import { findAll } from '../core/find-all';
@@ -81,7 +81,7 @@ export class RecordsService {
         message:
           `your uploads that no record refers to yet hold ${unclaimed} bytes, and this one would take them ` +
           `past ${limit} (UPLOADS_UNCLAIMED_MAX_BYTES): submit them as records, or wait until they expire ` +
-          `${this.config.UPLOADS_UNCLAIMED_FOR / 3_600_000} hours after their upload`,
+          `${durationInWords(this.config.UPLOADS_UNCLAIMED_FOR)} after their upload`,
       });
     }
     const stored = await this.blobs.put(bytes);

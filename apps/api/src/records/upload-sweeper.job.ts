@@ -9,7 +9,7 @@ import {
 import { blobDiscarded, UPLOADS_STREAM } from '@custos/domain';
 import { BLOB_STORE, type BlobStore } from '../blob-store/blob-store.port';
 import { APP_CONFIG } from '../config/config.module';
-import type { AppConfig } from '../config/config.schema';
+import { type AppConfig, durationInWords } from '../config/config.schema';
 import { AggregateRepository } from '../core/aggregate-repository';
 import { findAll } from '../core/find-all';
 import { PeriodicJob } from '../core/periodic-job';
@@ -84,7 +84,7 @@ export class UploadSweeper implements OnApplicationBootstrap, OnModuleDestroy {
       },
       UPLOAD_SWEEP_BATCH,
     );
-    const hours = this.config.UPLOADS_UNCLAIMED_FOR / 3_600_000;
+    const unclaimedFor = durationInWords(this.config.UPLOADS_UNCLAIMED_FOR);
     for (const { id: cid } of due) {
       try {
         const upload = await this.readModels.get<UploadDocument>('uploads', cid);
@@ -95,7 +95,7 @@ export class UploadSweeper implements OnApplicationBootstrap, OnModuleDestroy {
           [
             blobDiscarded({
               cid,
-              reason: `no record or message referred to it within ${hours} hours of its upload`,
+              reason: `no record or message referred to it within ${unclaimedFor} of its upload`,
             }),
           ],
           { actor: SWEEPER_ACTOR, correlationId: randomUUID(), now },

@@ -2,7 +2,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
-import type { AppConfig } from '../config/config.schema';
+import { type AppConfig, durationInWords } from '../config/config.schema';
 import { Authenticator } from './authenticator';
 
 type RateLimitSetting =
@@ -190,7 +190,7 @@ function tooManyRequests(limit: RateLimit, max: number, config: AppConfig, ttlMs
       code: 'rate_limited',
       limit: limit.setting,
       message:
-        `Too many ${limit.what} from ${client}: at most ${max} per ${config.RATE_LIMIT_WINDOW / 1000} s ` +
+        `Too many ${limit.what} from ${client}: at most ${max} per ${durationInWords(config.RATE_LIMIT_WINDOW)} ` +
         `(${limit.setting}). Retry in ${retryAfter} s.`,
       retryAfterSeconds: retryAfter,
     },
