@@ -7,6 +7,7 @@ import { EmptyState } from '../shared/empty-state';
 import { ErrorState } from '../shared/error-state';
 import { LoadMore } from '../shared/load-more';
 import { LoadingState } from '../shared/loading-state';
+import { PagedList } from '../shared/paged-list';
 import { DateTimePipe } from '../shared/time-left';
 import { AccessVolumeChart } from './access-volume-chart';
 import { AuditFilterForm, type TimelineFilter } from './audit-filter-form';
@@ -75,14 +76,14 @@ type ProofState =
       </div>
     </section>
 
-    @switch (status()) {
+    @switch (list.status()) {
       @case ('loading') {
         <app-loading-state label="Loading the audit trail…" testId="timeline-loading" />
       }
       @case ('error') {
         <app-error-state
           heading="The audit trail could not be loaded"
-          [message]="error()"
+          [message]="list.error()"
           testId="timeline-error"
           (retry)="load()"
         />
@@ -208,10 +209,10 @@ type ProofState =
         <app-load-more
           label="Load older entries"
           testId="timeline-more"
-          [hasMore]="!!nextCursor()"
-          [loading]="loadingMore()"
-          [error]="moreError()"
-          (more)="loadMore()"
+          [hasMore]="!!list.nextCursor()"
+          [loading]="list.loadingMore()"
+          [error]="list.moreError()"
+          (more)="list.loadMore()"
         />
       }
     }
@@ -225,12 +226,10 @@ export class AuditTimeline {
   protected readonly directory = inject(ProviderDirectory);
 
   protected readonly filter = signal<TimelineFilter>({});
-  protected readonly status = signal<'loading' | 'ready' | 'error'>('loading');
-  protected readonly error = signal<string | null>(null);
-  protected readonly entries = signal<readonly AuditEntry[]>([]);
-  protected readonly nextCursor = signal<string | null>(null);
-  protected readonly loadingMore = signal(false);
-  protected readonly moreError = signal<string | null>(null);
+  protected readonly list = new PagedList<AuditEntry>((cursor) =>
+    this.api.search(this.apiFilter(), cursor, TIMELINE_PAGE_SIZE),
+  );
+  private readonly entries = this.list.items;
   protected readonly proofStates = signal<ReadonlyMap<string, ProofState>>(new Map());
   protected readonly exporting = signal<ExportFormat | null>(null);
   protected readonly exportMessage = signal<{ readonly ok: boolean; readonly text: string } | null>(null);
@@ -251,13 +250,11 @@ export class AuditTimeline {
   protected readonly actionNote = computed(() => {
     const action = this.filter().action;
     if (!action) return null;
-    const more = this.nextCursor() ? ' Load older entries to search further back.' : '';
+    const more = this.list.nextCursor() ? ' Load older entries to search further back.' : '';
     return `Showing the ${this.visible().length} of ${this.entries().length} loaded entries with the action “${action}”.${more}`;
   });
   protected readonly chartFrom = computed(() => epoch(this.filter().from));
   protected readonly chartTo = computed(() => epoch(this.filter().to));
-
-  private generation = 0;
 
   constructor() {
     this.directory.load().catch(() => undefined);
@@ -271,40 +268,8 @@ export class AuditTimeline {
   }
 
   async load(): Promise<void> {
-    const generation = ++this.generation;
-    this.status.set('loading');
     this.proofStates.set(new Map());
-    try {
-      const page = await this.api.search(this.apiFilter(), undefined, TIMELINE_PAGE_SIZE);
-      if (generation !== this.generation) return;
-      this.entries.set(page.items);
-      this.nextCursor.set(page.nextCursor);
-      this.error.set(null);
-      this.moreError.set(null);
-      this.status.set('ready');
-    } catch (error) {
-      if (generation !== this.generation) return;
-      this.error.set(toApiError(error).message);
-      this.status.set('error');
-    }
-  }
-
-  protected async loadMore(): Promise<void> {
-    const cursor = this.nextCursor();
-    if (!cursor || this.loadingMore()) return;
-    const generation = this.generation;
-    this.loadingMore.set(true);
-    this.moreError.set(null);
-    try {
-      const page = await this.api.search(this.apiFilter(), cursor, TIMELINE_PAGE_SIZE);
-      if (generation !== this.generation) return;
-      this.entries.update((entries) => [...entries, ...page.items]);
-      this.nextCursor.set(page.nextCursor);
-    } catch (error) {
-      this.moreError.set(toApiError(error).message);
-    } finally {
-      this.loadingMore.set(false);
-    }
+    await this.list.load();
   }
 
   protected async checkProof(entry: AuditEntry): Promise<void> {

@@ -1,13 +1,13 @@
-import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
 
 import { sameAddress } from '../core/address';
-import { toApiError } from '../core/api-client';
 import { ProviderDirectory } from '../core/provider-directory';
 import { Session } from '../core/session';
 import { EmptyState } from '../shared/empty-state';
 import { ErrorState } from '../shared/error-state';
 import { LoadMore } from '../shared/load-more';
 import { LoadingState } from '../shared/loading-state';
+import { PagedList } from '../shared/paged-list';
 import { DateTimePipe } from '../shared/time-left';
 import { type AuditEntry, PatientApi } from './patient-api';
 
@@ -32,20 +32,20 @@ interface AccessRow {
     <h1>Access log</h1>
     <p class="lede">Every time someone opened or asked for your records, Custos wrote it down here.</p>
 
-    @switch (status()) {
+    @switch (list.status()) {
       @case ('loading') {
         <app-loading-state label="Loading your access log…" testId="access-log-loading" />
       }
       @case ('error') {
         <app-error-state
           heading="Your access log could not be loaded"
-          [message]="error()"
+          [message]="list.error()"
           testId="access-log-error"
-          (retry)="load()"
+          (retry)="list.load()"
         />
       }
       @default {
-        @if (rows().length === 0) {
+        @if (list.items().length === 0) {
           <app-empty-state heading="Nobody has accessed your records yet." testId="access-log-empty">
             When a provider opens your records, it will appear here with the reason they gave.
           </app-empty-state>
@@ -65,7 +65,7 @@ interface AccessRow {
                 </tr>
               </thead>
               <tbody>
-                @for (row of rows(); track row.entry.id) {
+                @for (row of list.items(); track row.entry.id) {
                   <tr
                     data-testid="access-log-row"
                     [class.row--emergency]="row.emergency"
@@ -95,10 +95,10 @@ interface AccessRow {
           <app-load-more
             label="Show older entries"
             testId="access-log-more"
-            [hasMore]="!!nextCursor()"
-            [loading]="loadingMore()"
-            [error]="moreError()"
-            (more)="loadMore()"
+            [hasMore]="!!list.nextCursor()"
+            [loading]="list.loadingMore()"
+            [error]="list.moreError()"
+            (more)="list.loadMore()"
           />
         }
       }
@@ -111,45 +111,17 @@ export class AccessLog {
   private readonly directory = inject(ProviderDirectory);
   private readonly session = inject(Session);
 
-  protected readonly status = signal<'loading' | 'ready' | 'error'>('loading');
-  protected readonly error = signal<string | null>(null);
-  protected readonly rows = signal<readonly AccessRow[]>([]);
-  protected readonly nextCursor = signal<string | null>(null);
-  protected readonly loadingMore = signal(false);
-  protected readonly moreError = signal<string | null>(null);
+  protected readonly list = new PagedList<AccessRow>(async (cursor) => {
+    // The names of the providers are a nicety: the log shows addresses without them.
+    const [page] = await Promise.all([
+      this.api.accessLog(cursor),
+      cursor ? undefined : this.directory.load().catch(() => undefined),
+    ]);
+    return { items: page.items.map((e) => this.describe(e)), nextCursor: page.nextCursor };
+  });
 
   constructor() {
-    void this.load();
-  }
-
-  async load(): Promise<void> {
-    this.status.set('loading');
-    try {
-      const [page] = await Promise.all([this.api.accessLog(), this.directory.load().catch(() => undefined)]);
-      this.rows.set(page.items.map((e) => this.describe(e)));
-      this.nextCursor.set(page.nextCursor);
-      this.error.set(null);
-      this.status.set('ready');
-    } catch (error) {
-      this.error.set(toApiError(error).message);
-      this.status.set('error');
-    }
-  }
-
-  protected async loadMore(): Promise<void> {
-    const cursor = this.nextCursor();
-    if (!cursor) return;
-    this.loadingMore.set(true);
-    this.moreError.set(null);
-    try {
-      const page = await this.api.accessLog(cursor);
-      this.rows.update((rows) => [...rows, ...page.items.map((e) => this.describe(e))]);
-      this.nextCursor.set(page.nextCursor);
-    } catch (error) {
-      this.moreError.set(toApiError(error).message);
-    } finally {
-      this.loadingMore.set(false);
-    }
+    void this.list.load();
   }
 
   private describe(entry: AuditEntry): AccessRow {

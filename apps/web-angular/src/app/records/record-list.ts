@@ -10,11 +10,11 @@ import {
   untracked,
 } from '@angular/core';
 
-import { toApiError } from '../core/api-client';
 import { EmptyState } from '../shared/empty-state';
 import { ErrorState } from '../shared/error-state';
 import { LoadMore } from '../shared/load-more';
 import { LoadingState } from '../shared/loading-state';
+import { PagedList } from '../shared/paged-list';
 import { RecordHistory } from './record-history';
 import { RecordReader } from './record-reader';
 import { type RecordRow, RecordTable, withTitles } from './record-table';
@@ -44,7 +44,7 @@ const PAGE_SIZE = 50;
       @case ('error') {
         <app-error-state
           [heading]="errorHeading()"
-          [message]="error()"
+          [message]="list.error()"
           [testId]="testId() + '-error'"
           (retry)="load()"
         />
@@ -67,10 +67,10 @@ const PAGE_SIZE = 50;
           <app-load-more
             label="Show older records"
             [testId]="testId() + '-more'"
-            [hasMore]="!!nextCursor()"
-            [loading]="loadingMore()"
-            [error]="moreError()"
-            (more)="loadMore()"
+            [hasMore]="!!list.nextCursor()"
+            [loading]="list.loadingMore()"
+            [error]="list.moreError()"
+            (more)="list.loadMore()"
           />
         }
       }
@@ -108,16 +108,14 @@ export class RecordList {
 
   private readonly api = inject(RecordsApi);
   private readonly reader = inject(RecordReader);
-  /** Counts first-page loads, so that a stale answer (another patient, a reload) is dropped. */
-  private loads = 0;
+  protected readonly list = new PagedList<RecordRow>(async (cursor) => {
+    const page = await this.api.list({ ...this.query(), cursor });
+    return { items: await withTitles(this.reader, page.items), nextCursor: page.nextCursor };
+  });
 
-  readonly status = signal<'loading' | 'ready' | 'error'>('loading');
+  readonly status = this.list.status;
   /** Every version loaded, newest first. */
-  readonly rows = signal<readonly RecordRow[]>([]);
-  protected readonly error = signal<string | null>(null);
-  protected readonly nextCursor = signal<string | null>(null);
-  protected readonly loadingMore = signal(false);
-  protected readonly moreError = signal<string | null>(null);
+  readonly rows = this.list.items;
   protected readonly shown = computed(() =>
     this.latestOnly() ? this.rows().filter((r) => r.record.supersededBy === null) : this.rows(),
   );
@@ -137,42 +135,8 @@ export class RecordList {
   }
 
   /** Loads the first page (again); the rows loaded stay shown meanwhile. */
-  async load(): Promise<void> {
-    const load = ++this.loads;
-    if (this.status() !== 'ready') this.status.set('loading');
-    try {
-      const page = await this.api.list(this.query());
-      const rows = await withTitles(this.reader, page.items);
-      if (load !== this.loads) return;
-      this.rows.set(rows);
-      this.nextCursor.set(page.nextCursor);
-      this.moreError.set(null);
-      this.error.set(null);
-      this.status.set('ready');
-    } catch (error) {
-      if (load !== this.loads) return;
-      this.error.set(toApiError(error).message);
-      this.status.set('error');
-    }
-  }
-
-  protected async loadMore(): Promise<void> {
-    const cursor = this.nextCursor();
-    if (!cursor || this.loadingMore()) return;
-    const load = this.loads;
-    this.loadingMore.set(true);
-    this.moreError.set(null);
-    try {
-      const page = await this.api.list({ ...this.query(), cursor });
-      const more = await withTitles(this.reader, page.items);
-      if (load !== this.loads) return;
-      this.rows.update((rows) => [...rows, ...more]);
-      this.nextCursor.set(page.nextCursor);
-    } catch (error) {
-      if (load === this.loads) this.moreError.set(toApiError(error).message);
-    } finally {
-      this.loadingMore.set(false);
-    }
+  load(): Promise<void> {
+    return this.list.load({ keepShown: true });
   }
 
   protected startAmend(row: RecordRow): void {
