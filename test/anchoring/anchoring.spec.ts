@@ -146,11 +146,8 @@ describe('audit anchoring: Merkle roots of the audit log on-chain', () => {
 
   test('an audit event has an inclusion proof that verifies against the on-chain root', async () => {
     const anchor = await anchorMirrored(0);
-    const entries = await api.readModels.find<AuditDocument>('audit', {
-      range: { field: 'sequence', lt: anchor.toPosition + 1 },
-      sort: { field: 'sequence', direction: 'asc' },
-    });
-    const entry = entries.items[2]!;
+    const anchored = await api.eventStore.readStream(AUDIT_STREAM, { maxCount: anchor.toPosition + 1 });
+    const entry = (await api.readModels.get<AuditDocument>('audit', anchored[2]!.id))!;
     const res = await api.get(`/audit/proof/${entry.id}`, auditorToken);
     assert.equal(res.statusCode, 200, res.body);
     const proof = res.json<AuditProof>();
@@ -183,12 +180,7 @@ describe('audit anchoring: Merkle roots of the audit log on-chain', () => {
 
   test('proofs: 404 for an event not anchored yet or unknown, 400 for a malformed id, 403 for non-auditors', async () => {
     await makeAuditEvents(1);
-    const latest = (
-      await api.readModels.find<AuditDocument>('audit', {
-        sort: { field: 'sequence', direction: 'desc' },
-        limit: 1,
-      })
-    ).items[0]!;
+    const latest = (await api.eventStore.readStream(AUDIT_STREAM)).at(-1)!;
     const notYet = await api.get(`/audit/proof/${latest.id}`, auditorToken);
     assert.equal(notYet.statusCode, 404, notYet.body);
     assert.equal(notYet.json<{ code: string }>().code, 'not_anchored_yet');

@@ -10,7 +10,7 @@ import { AUDIT_STREAM, conflict, notFound } from '@custos/domain';
 import { AuditRecorder } from '../audit/audit-recorder';
 import { Roles } from '../auth/roles.decorator';
 import { APP_CONFIG } from '../config/config.module';
-import type { AppConfig } from '../config/config.schema';
+import { type AppConfig, durationInWords } from '../config/config.schema';
 import type { CommandContext } from '../core/aggregate-repository';
 import { IdParam } from '../core/id-param';
 import { Context } from '../core/request-context';
@@ -77,7 +77,7 @@ export class AnchoringController {
     if (!anchor || anchor.toPosition < position) {
       throw notFound(
         'not_anchored_yet',
-        `audit event ${params.id} (position ${position}) is not anchored on-chain yet; the next anchor is due within ${Math.round(this.config.AUDIT_ANCHOR_INTERVAL / 1000)} s`,
+        `audit event ${params.id} (position ${position}) is not anchored on-chain yet; the next anchor is due within ${durationInWords(this.config.AUDIT_ANCHOR_INTERVAL)}`,
       );
     }
     const events = await this.store.readStream(AUDIT_STREAM, {
