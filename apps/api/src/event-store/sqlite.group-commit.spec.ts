@@ -1,7 +1,7 @@
 // The SQLite event store's group commit: the `any` appends made in one turn of the event loop are
 // committed together, each caller is answered only once its events are committed (also across
 // kill -9), one append's failure refuses that append alone, and revision-checked appends (commands)
-// still commit at once.
+// are committed before their stream is read again.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -106,18 +106,28 @@ describe('sqlite event store: group commit', () => {
     }
   });
 
-  test('an append that checks a revision commits at once, after the appends queued before it', async () => {
+  test('appends that check a revision share a commit at the end of the turn; a read of their stream commits them first', async () => {
     const dataDir = tempFolder();
     const store = new SqliteEventStore({ dataDir });
     try {
       const audit = store.append('audit', [event(0)], 'any');
-      const command = store.append('s', [event(1)], 'no_stream');
-      // A command's load, decision and append run without a break: nothing waits for the turn.
-      assert.equal(committedRows(dataDir), 2);
-      assert.deepEqual([(await audit).position, (await command).position], [1, 2]);
-      // So a second command in the same turn sees the first one's append, as without grouping.
-      await assert.rejects(store.append('s', [event(2)], 'no_stream'), ConcurrencyError);
-      assert.equal((await store.append('s', [event(3)], 0)).revision, 1);
+      const first = store.append('s', [event(1)], 'no_stream');
+      const other = store.append('t', [event(2)], 'no_stream');
+      assert.equal(committedRows(dataDir), 0, 'commands on different streams wait for the turn together');
+      // A command reads its stream before it decides: what this process appended to it is committed
+      // first (with everything queued before), so the decision is made on it.
+      assert.deepEqual(
+        (await store.readStream('s')).map((e) => e.revision),
+        [0],
+      );
+      assert.equal(committedRows(dataDir), 3);
+      assert.deepEqual([(await audit).position, (await first).position, (await other).position], [1, 2, 3]);
+      // Two commands deciding on the same revision in one turn: the second is refused at the commit.
+      const winner = store.append('s', [event(3)], 0);
+      const loser = store.append('s', [event(4)], 0);
+      assert.equal((await winner).revision, 1);
+      await assert.rejects(loser, ConcurrencyError);
+      assert.equal(committedRows(dataDir), 4);
     } finally {
       await store.close();
     }
