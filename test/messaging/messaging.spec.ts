@@ -191,6 +191,8 @@ describe('messaging: end-to-end encrypted conversations between a patient and th
     for (const reader of [doctor, patient]) {
       const [message] = (await messagesOf(reader)).items;
       assert.equal(message!.messageId, envelope.messageId);
+      // The answer names the message as the history holds it (its position resumes a live feed).
+      assert.deepEqual([accepted.position, accepted.sentAt], [message!.position, message!.sentAt]);
       assert.equal(message!.sender, patient.address);
       assert.equal(message!.senderRole, 'patient');
       assert.equal(await decryptMessage(message!, reader), text);

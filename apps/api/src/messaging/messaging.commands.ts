@@ -169,7 +169,7 @@ export class SendMessageHandler implements ICommandHandler<SendMessageCommand> {
         : {}),
       messagingAllowed: false, // computed by the gate's decider
     };
-    await retryingConflicts(async () => {
+    const outcome = await retryingConflicts(async () => {
       // Read again on a retry (the care team may have changed): the rule holds for the team the message
       // is decided on, and any provider not read here counts as without a grant.
       const conversation = await visibleConversation(this.readModels, conversationId, context.actor);
@@ -178,7 +178,7 @@ export class SendMessageHandler implements ICommandHandler<SendMessageCommand> {
         conversation.providers,
         context.now,
       );
-      await this.gate.enforce(
+      return this.gate.enforce(
         context,
         { patient: conversation.patient, resource: `conversation:${conversationId}`, action: 'send_message' },
         () =>
@@ -190,6 +190,16 @@ export class SendMessageHandler implements ICommandHandler<SendMessageCommand> {
           ),
       );
     });
+    const [sent] = outcome.events;
+    if (sent?.type === 'MessageSent') {
+      return {
+        conversationId,
+        messageId: sent.data.messageId,
+        position: outcome.position,
+        sentAt: sent.data.sentAt,
+      };
+    }
+    // A retry of a message already accepted decided nothing: answer what was accepted then.
     const message = await this.readModels.get<MessageDocument>(
       'messages',
       messageDocumentId(conversationId, envelope.messageId),
