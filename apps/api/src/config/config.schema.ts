@@ -98,7 +98,15 @@ const booleanFlag = z
   })
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** The units a duration setting is written in, largest first: milliseconds each, and their words. */
+const DURATION_UNITS = {
+  h: { ms: 3_600_000, one: 'hour', many: 'hours' },
+  m: { ms: 60_000, one: 'minute', many: 'minutes' },
+  s: { ms: 1000, one: 'second', many: 'seconds' },
+  ms: { ms: 1, one: 'millisecond', many: 'milliseconds' },
+} as const;
+type DurationUnit = keyof typeof DURATION_UNITS;
+
 /** A duration such as `500ms`, `60s`, `15m`, `1h`; a bare number is seconds. Output: milliseconds. */
 const duration = z
   .string()
@@ -108,21 +116,15 @@ const duration = z
   })
   .transform((v) => {
     const [, amount, unit] = /^(\d+)(ms|s|m|h)?$/.exec(v) as RegExpExecArray;
-    return Number(amount) * DURATION_UNITS[unit ?? 's']!;
+    return Number(amount) * DURATION_UNITS[(unit ?? 's') as DurationUnit].ms;
   });
-
-const DURATION_WORDS: readonly [ms: number, one: string, many: string][] = [
-  [3_600_000, 'hour', 'hours'],
-  [60_000, 'minute', 'minutes'],
-  [1000, 'second', 'seconds'],
-  [1, 'millisecond', 'milliseconds'],
-];
 
 /** A duration setting in words, in the largest unit that measures it whole: `1 hour`, `90 minutes`. */
 export function durationInWords(ms: number): string {
-  const [unit, one, many] = DURATION_WORDS.find(([unit]) => ms % unit === 0) ?? DURATION_WORDS[3]!;
-  const amount = ms / unit;
-  return `${amount} ${amount === 1 ? one : many}`;
+  const unit =
+    Object.values(DURATION_UNITS).find((candidate) => ms % candidate.ms === 0) ?? DURATION_UNITS.ms;
+  const amount = ms / unit.ms;
+  return `${amount} ${amount === 1 ? unit.one : unit.many}`;
 }
 
 const positiveDuration = duration.refine((ms) => ms > 0, { error: 'must be longer than 0' });
