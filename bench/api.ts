@@ -17,6 +17,9 @@
  * - Credentials: `POST /sessions/:id/credentials` by the provider of a live consultation with an
  *   active grant: the consent check, the consultation state, the audit event appended and projected,
  *   the TRTC signatures. Targets: requests/s ≥ 0.5 × health's, p99 ≤ 20 ms.
+ * - For scale, in the same run: `GET /sessions/:id` by the same provider (the same token check, guards
+ *   and rate limit, one read-model read, no audit entry, no signing), and the CPU that Tencent's
+ *   tls-sig-api-v2 takes for one credential's two signatures, timed in this process.
  * - Messages: `POST /conversations/:id/messages` with 1 KB ciphertext bodies, one conversation per
  *   connection (a conversation is a stream: sends to one conversation are ordered). Reported.
  *
@@ -32,6 +35,7 @@ import http from 'node:http';
 import { availableParallelism } from 'node:os';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { signTrtc } from '../apps/api/src/telehealth/trtc';
 import { DAY, TestApi } from '../test/api/harness';
 import { percentile } from './stats';
 
@@ -309,6 +313,23 @@ async function compare(server: ServerProcess, port: number, measured: Request, e
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 const rate = (value: number) => `${Math.round(value).toLocaleString('en-US')}/s`;
+/** CPU per credential of signTrtc (a UserSig and a PrivateMapKey), on this thread, µs. */
+function signingMicros(): number {
+  const settings = { sdkAppId: 1400000001, secretKey: randomBytes(32).toString('hex') };
+  const grant = {
+    userId: randomBytes(20).toString('base64url'),
+    roomId: `custos-${randomUUID().replace(/-/g, '')}`,
+    privileges: 255,
+    lifetimeSeconds: 1800,
+  };
+  for (let i = 0; i < 2_000; i++) signTrtc(settings, grant);
+  const count = 20_000;
+  const before = process.cpuUsage();
+  for (let i = 0; i < count; i++) signTrtc(settings, grant);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / count;
+}
+
 const cpu = (load: { cpuMicros: number; eventLoopMicros: number }) =>
   `${Math.round(load.cpuMicros)} µs CPU/req (event loop ${Math.round(load.eventLoopMicros)})`;
 
@@ -345,6 +366,16 @@ async function main(): Promise<void> {
       `credentials/health ratio ${ratio.toFixed(3)} (target ≥ ${RATIO_TARGET}), p99 ${ms(c.measured.p99)} (target ≤ ${P99_TARGET_MS} ms): ${credentialsOk ? 'PASS' : 'MISS'}`,
     );
     failed ||= !credentialsOk;
+    const read = await compare(
+      server,
+      port,
+      { method: 'GET', path: `/sessions/${fixture.sessionId}`, token: provider.token },
+      200,
+    );
+    console.log(
+      `  for scale: GET /sessions/:id ${rate(read.measured.perSecond)}  ${cpu(read.measured)}  (health ${rate(read.health.perSecond)}); ` +
+        `tls-sig-api-v2 signing ${signingMicros().toFixed(1)} µs CPU per credential`,
+    );
 
     // Message sends: one conversation per connection, 1 KB ciphertexts.
     let next = 0;
