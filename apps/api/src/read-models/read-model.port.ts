@@ -69,7 +69,11 @@ export interface ReadModelWriter {
 }
 
 export interface ReadModelStore {
-  /** Creates the collections and their indexes if missing (idempotent). */
+  /**
+   * Creates the collections and their indexes if missing (idempotent). The SQLite store also drops the
+   * indexes it made for a collection that its spec no longer lists; in MongoDB those are left for an
+   * operator to drop (a shared production database may hold indexes of its own).
+   */
   register(collections: readonly CollectionSpec[]): Promise<void>;
   get<T extends ReadDocument>(collection: string, id: string): Promise<T | null>;
   find<T extends ReadDocument>(collection: string, query?: FindQuery): Promise<Page<T>>;

@@ -151,6 +151,63 @@ describe('sqlite read models', () => {
     }
   });
 
+  test('an index the spec no longer lists is dropped when the store opens again; the documents stay', async () => {
+    const folder = tempFolder();
+    const indexesOf = async (store: SqliteReadModelStore) => {
+      const raw = new (await import('better-sqlite3')).default(store.file, { readonly: true });
+      try {
+        return raw
+          .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'rm_audit' ORDER BY name",
+          )
+          .pluck()
+          .all();
+      } finally {
+        raw.close();
+      }
+    };
+    const first = SqliteReadModelStore.open(folder);
+    try {
+      await first.register([AUDIT]);
+      await first.applyAtomically('audit', 0, async (writer) => {
+        await writer.upsert('audit', { id: 'e1', actor: 'a1', patient: 'p1', at: '1000' });
+        await writer.upsert('audit', { id: 'e2', actor: 'a2', patient: 'p1', at: '1001' });
+      });
+      assert.deepEqual(await indexesOf(first), [
+        'rm_audit.actor',
+        'rm_audit.actor+at',
+        'rm_audit.at',
+        'rm_audit.patient',
+        'sqlite_autoindex_rm_audit_1',
+      ]);
+    } finally {
+      await first.close();
+    }
+
+    const leaner = SqliteReadModelStore.open(folder);
+    try {
+      // `actor` alone and `at` alone go: both stay queryable through the compound index.
+      await leaner.register([{ name: 'audit', indexes: ['patient'], compoundIndexes: [['actor', 'at']] }]);
+      assert.deepEqual(await indexesOf(leaner), [
+        'rm_audit.actor+at',
+        'rm_audit.patient',
+        'sqlite_autoindex_rm_audit_1',
+      ]);
+      const byActor = await leaner.find('audit', {
+        where: { actor: 'a2' },
+        sort: { field: 'at', direction: 'desc' },
+      });
+      assert.deepEqual(byActor.items, [{ id: 'e2', actor: 'a2', patient: 'p1', at: '1001' }]);
+      assert.equal((await leaner.find('audit', { where: { patient: 'p1' } })).items.length, 2);
+      assert.match(
+        leaner.queryPlan('audit', { where: { actor: 'a1' }, sort: { field: 'at', direction: 'desc' } }),
+        /USING INDEX "?rm_audit\.actor\+at"?/,
+      );
+    } finally {
+      await leaner.close();
+    }
+  });
+
   test('a filter on one field sorted on another reads its page through the compound index, with no sort step', async () => {
     const store = SqliteReadModelStore.open(tempFolder());
     try {

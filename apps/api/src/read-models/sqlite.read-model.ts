@@ -60,6 +60,8 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
   private readonly writeDb: Database.Database;
   private readonly readDb: Database.Database;
   private readonly registry = new CollectionRegistry();
+  /** The indexes registered per collection, by name (see register). */
+  private readonly declaredIndexes = new Map<string, Set<string>>();
   /** SQLite has one writer: units, registrations and resets run one at a time, in call order. */
   private readonly queue = new SerialQueue();
   private readonly units = new UnitContext();
@@ -111,11 +113,24 @@ export class SqliteReadModelStore implements ReadModelStoreAdapter {
         for (const spec of collections) {
           const table = tableName(spec.name);
           this.writeDb.exec(`CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
-          for (const fields of indexKeys(spec))
+          const declared = this.declaredIndexes.get(spec.name) ?? new Set<string>();
+          this.declaredIndexes.set(spec.name, declared);
+          for (const fields of indexKeys(spec)) {
+            const index = `rm_${spec.name}.${fields.join('+')}`;
+            declared.add(index);
             this.writeDb.exec(
-              `CREATE INDEX IF NOT EXISTS "rm_${spec.name}.${fields.join('+')}" ` +
-                `ON ${table} (${fields.map(fieldSql).join(', ')}, id)`,
+              `CREATE INDEX IF NOT EXISTS "${index}" ON ${table} (${fields.map(fieldSql).join(', ')}, id)`,
             );
+          }
+          // An index this store made that no spec lists any more (a file written by an earlier build)
+          // would still be written with every document: dropped.
+          const existing = this.writeDb
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = ?")
+            .pluck()
+            .all(`rm_${spec.name}`) as string[];
+          for (const index of existing)
+            if (index.startsWith(`rm_${spec.name}.`) && !declared.has(index))
+              this.writeDb.exec(`DROP INDEX "${index}"`);
         }
       })();
       this.registry.add(collections);
