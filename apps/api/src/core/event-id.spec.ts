@@ -13,6 +13,12 @@ describe('event ids', () => {
     assert.equal(parseInt(id.replace(/-/g, '').slice(0, 12), 16), at.getTime());
   });
 
+  test('made within one millisecond, sort in the order they were made', () => {
+    const at = new Date('2026-11-26T08:30:00.123Z');
+    const ids = Array.from({ length: 1_000 }, () => eventId(at));
+    assert.deepEqual([...ids].sort(), ids);
+  });
+
   test('sort in the order of their times, and are unique within one millisecond', () => {
     const start = Date.parse('2026-01-01T00:00:00Z');
     const ids = Array.from({ length: 3_000 }, (_, i) => eventId(new Date(start + Math.floor(i / 10))));
