@@ -57,7 +57,10 @@ export interface EventStore {
    * a `$`-prefixed stream or type) throws a TypeError.
    */
   append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
-  /** The stream's events in revision order; empty when the stream does not exist. */
+  /**
+   * The stream's events in revision order; empty when the stream does not exist. The events may be
+   * shared with other readers (the SQLite store answers recent ones from memory): do not change them.
+   */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /**
    * Events of every stream in global order, strictly after `afterPosition` (all when omitted or -1).

@@ -217,6 +217,80 @@ describe('sqlite event store', () => {
     }
   });
 
+  test('a stream read from memory after an append is what the table holds; maxCount and fromRevision apply', async () => {
+    const dataDir = tempFolder();
+    const store = new SqliteEventStore({ dataDir });
+    const subscription = store.subscribe(); // the API's projections: the store keeps the newest events
+    try {
+      await store.append('s', [event(1), event(2)], 'no_stream');
+      await store.append('t', [event(10)], 'no_stream');
+      await store.append('s', [event(3)], 1);
+      const fromMemory = await store.readStream('s', { fromRevision: 1 });
+      assert.deepEqual(
+        fromMemory.map((e) => [e.revision, (e.data as { n: number }).n]),
+        [
+          [1, 2],
+          [2, 3],
+        ],
+      );
+      assert.deepEqual(await store.readStream('s', { fromRevision: 3 }), []);
+      assert.deepEqual(
+        (await store.readStream('s', { fromRevision: 0, maxCount: 2 })).map((e) => e.revision),
+        [0, 1],
+      );
+      // The same events a fresh store reads from the table.
+      const fresh = new SqliteEventStore({ dataDir });
+      try {
+        assert.deepEqual(await fresh.readStream('s', { fromRevision: 1 }), fromMemory);
+      } finally {
+        await fresh.close();
+      }
+    } finally {
+      await subscription.close();
+      await store.close();
+    }
+  });
+
+  test('a stream another store on the file appended to is read at once; another process’s append conflicts, then is read', async () => {
+    const dataDir = tempFolder();
+    const store = new SqliteEventStore({ dataDir });
+    const neighbour = new SqliteEventStore({ dataDir });
+    const other = foreignWriter(dataDir);
+    const subscription = store.subscribe();
+    const ns = (events: RecordedEvent[]) => events.map((e) => (e.data as { n: number }).n);
+    try {
+      await store.append('s', [event(1)], 'no_stream');
+      await nextTurn();
+      // Each step below stays within one turn: the store looks for other connections' commits once.
+      assert.deepEqual(ns(await store.readStream('s')), [1]);
+      // Another store of this process: its append, committed by this read, is read.
+      const appended = neighbour.append('s', [event(2)], 0);
+      assert.deepEqual(ns(await store.readStream('s', { fromRevision: 1 })), [2]);
+      await appended;
+
+      // Another process: an append that expects the revision the store knew is refused, and the stream
+      // is then read as it is (a command retried on a conflict decides on what is there).
+      // It shares its commit with another append, as under load.
+      other.append('s', 3);
+      const unrelated = store.append('t', [event(9)], 'any');
+      const stale = store.append('s', [event(4)], 1);
+      assert.deepEqual(ns(await store.readStream('s', { fromRevision: 2 })), [3]);
+      await assert.rejects(stale, ConcurrencyError);
+      await unrelated;
+      await store.append('s', [event(4)], 2);
+
+      // And after a turn, with no append of this store in between.
+      other.append('s', 5);
+      await nextTurn();
+      assert.deepEqual(ns(await store.readStream('s', { fromRevision: 3 })), [4, 5]);
+    } finally {
+      await subscription.close();
+      other.close();
+      await neighbour.close();
+      await store.close();
+    }
+  });
+
   test('a live subscription gets each event as the table holds it, even one far behind the newest', async () => {
     const store = new SqliteEventStore({ dataDir: tempFolder(), pageSize: 4 });
     const fast = store.subscribe();

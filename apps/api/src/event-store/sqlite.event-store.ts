@@ -103,6 +103,9 @@ const COLUMNS = 'position, stream, revision, id, type, version, data, metadata, 
  */
 const TAIL_KEPT = 128;
 
+/** Streams whose last revision a store keeps (see SqliteEventStore.streamTips). */
+const STREAM_TIPS_KEPT = 10_000;
+
 export function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
     id: row.id,
@@ -153,6 +156,12 @@ export class SqliteEventStore implements EventStore {
   private tailAfter = -1;
   /** Whether no event exists after the tail's last: cleared when another connection may have added some. */
   private tailComplete = false;
+  /**
+   * The last revision of streams this store committed to or read to their end, while no other
+   * connection has committed since (forgotten when one may have): readStream answers from it and the
+   * tail without a query (see readStream).
+   */
+  private readonly streamTips = new Map<string, number>();
   private readonly otherWriters: ForeignCommits;
   private closed = false;
   /** Appends waiting for the end of the turn, committed together then. */
@@ -277,8 +286,55 @@ export class SqliteEventStore implements EventStore {
     // turn is committed first (with those queued before it), so the command sees it, as it would in
     // order. Commands on other streams keep sharing their turn's commit.
     for (const store of this.neighbours) if (store.queuedStreams.has(stream)) store.flush();
-    const rows = this.selectStream.all(stream, options.fromRevision ?? 0, options.maxCount ?? -1);
+    this.noticeOtherWriters();
+    const fromRevision = options.fromRevision ?? 0;
+    const maxCount = options.maxCount ?? Infinity;
+    const known = this.knownEvents(stream, fromRevision, maxCount);
+    if (known) return known;
+    const rows = this.selectStream.all(stream, fromRevision, options.maxCount ?? -1);
+    const last = rows.at(-1);
+    if (last && rows.length < maxCount) this.setTip(stream, last.revision);
     return rows.map(toRecordedEvent);
+  }
+
+  /**
+   * The events of `stream` from `fromRevision` on, when this store knows them without a query: the
+   * stream's last revision is known (streamTips) and every event after `fromRevision` is in the tail.
+   * A command reads the stream it is about to append to from the revision after the one it folded
+   * last, which is mostly nothing or what this store appended a moment ago: in WAL mode a query is
+   * a read transaction of its own, 25-30 µs here, about a tenth of bench:api's message send.
+   */
+  private knownEvents(stream: string, fromRevision: number, maxCount: number): RecordedEvent[] | undefined {
+    const tip = this.streamTips.get(stream);
+    if (tip === undefined) return undefined;
+    if (fromRevision > tip || maxCount <= 0) return [];
+    if (!this.tailComplete) return undefined;
+    const wanted = tip - fromRevision + 1;
+    const found: RecordedEvent[] = [];
+    for (let i = this.tail.length - 1; i >= 0 && found.length < wanted; i--) {
+      const event = this.tail[i] as RecordedEvent;
+      if (event.stream === stream) found.push(event);
+    }
+    if (found.length < wanted) return undefined;
+    found.reverse();
+    return found.length > maxCount ? found.slice(0, maxCount) : found;
+  }
+
+  private setTip(stream: string, revision: number): void {
+    // Bounded: forgetting costs a query, never an answer.
+    if (this.streamTips.size >= STREAM_TIPS_KEPT && !this.streamTips.has(stream)) this.streamTips.clear();
+    this.streamTips.set(stream, revision);
+  }
+
+  /** Another connection may have added events: the tail may miss some and the tips may be old. */
+  private forgetWhatOthersMayHaveChanged(): void {
+    this.tailComplete = false;
+    this.streamTips.clear();
+  }
+
+  /** Looks (once per turn) whether another connection committed. */
+  private noticeOtherWriters(): void {
+    if (this.otherWriters.happened()) this.forgetWhatOthersMayHaveChanged();
   }
 
   readAll(afterPosition = -1, options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
@@ -321,7 +377,7 @@ export class SqliteEventStore implements EventStore {
    * and again. Callers must not change the events they get.
    */
   readPage(position: number, limit: number): RecordedEvent[] {
-    if (this.otherWriters.happened()) this.tailComplete = false;
+    this.noticeOtherWriters();
     const tailEnd = this.tailEnd();
     if (position >= this.tailAfter && position <= tailEnd) {
       const from = firstAfter(this.tail, position);
@@ -376,6 +432,8 @@ export class SqliteEventStore implements EventStore {
           ? [{ ok: true, result: this.appendAlone(only.stream, only.events, only.expected) }]
           : this.commitGroup(group);
     } catch (error) {
+      // Nothing of the group is committed: the tips its appends set are not true.
+      this.streamTips.clear();
       for (const append of group) append.reject(error);
       return;
     }
@@ -392,7 +450,7 @@ export class SqliteEventStore implements EventStore {
     this.wroteThisTurn = true;
     this.extendTail(fresh);
     // The other stores on this file have not seen these events.
-    for (const store of this.neighbours) if (store !== this) store.tailComplete = false;
+    for (const store of this.neighbours) if (store !== this) store.forgetWhatOthersMayHaveChanged();
   }
 
   /** The position of the tail's last event (tailAfter when it is empty). */
@@ -408,6 +466,8 @@ export class SqliteEventStore implements EventStore {
   private extendTail(fresh: readonly RecordedEvent[]): void {
     const first = fresh[0];
     if (!this.tailComplete || !first || first.position !== this.tailEnd() + 1) {
+      // Another connection's events came in between (or the tail was incomplete already).
+      if (first && this.tailComplete) this.streamTips.clear();
       this.tailComplete = false;
       return;
     }
@@ -428,6 +488,10 @@ export class SqliteEventStore implements EventStore {
   ): Written {
     const tip = this.selectTip.get(stream);
     const current = tip ? tip.revision : -1;
+    // Read under the write lock, so true: a known tip that differs means another connection appended
+    // (readStream would answer from it until the next look, and a retried command conflict again).
+    const known = this.streamTips.get(stream);
+    if (known !== undefined && known !== current) this.forgetWhatOthersMayHaveChanged();
     const first = events[0];
     // A retry: the first id is already there, so every id must be (then nothing to do, whatever
     // `expected` says), or the batch overlaps history and is refused as a conflict. Checking only the
@@ -490,6 +554,7 @@ export class SqliteEventStore implements EventStore {
         throw new ConcurrencyError(stream, expected, current === -1 ? 'no_stream' : current);
       throw error;
     }
+    this.setTip(stream, revision);
     return { revision, position, written: true, events: written };
   }
 
@@ -497,7 +562,7 @@ export class SqliteEventStore implements EventStore {
     if (this.closed) return;
     const head = this.selectHead.get() ?? -1;
     // Another process appended.
-    if (head > this.tailEnd()) this.tailComplete = false;
+    if (head > this.tailEnd()) this.forgetWhatOthersMayHaveChanged();
     for (const subscription of this.subscriptions) if (subscription.lastPosition < head) subscription.wake();
   }
 
