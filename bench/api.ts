@@ -169,7 +169,7 @@ class ServerProcess {
   }
 
   /** The server's CPU time so far (user + system, all threads) and its event loop's busy time, µs. */
-  async cpuMicros(): Promise<{ micros: number; eventLoopMicros: number }> {
+  async usage(): Promise<{ micros: number; eventLoopMicros: number }> {
     const answer = this.next();
     this.child.send({ type: 'cpu' } satisfies ToServer);
     const message = await answer;
@@ -250,7 +250,7 @@ async function load(
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const latencies: number[] = [];
   let errors = 0;
-  const cpuBefore = await server.cpuMicros();
+  const cpuBefore = await server.usage();
   const loadBefore = process.cpuUsage();
   const started = performance.now();
   const deadline = started + ms;
@@ -266,7 +266,7 @@ async function load(
   );
   const elapsed = (performance.now() - started) / 1000;
   const loadUsed = process.cpuUsage(loadBefore);
-  const cpuAfter = await server.cpuMicros();
+  const cpuAfter = await server.usage();
   agent.destroy();
   return {
     requests: latencies.length,
